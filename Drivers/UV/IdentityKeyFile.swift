@@ -1,0 +1,2 @@
+// Placeholder replaced in the next commit by the identity key file store.
+import TraverseCore

@@ -1,0 +1,80 @@
+// swift-tools-version: 6.1
+// Traverse: NAT traversal for libp2p in Swift.
+// One package: the sans-IO core (`TraverseCore`), the libuv driver (`TraverseUV`),
+// and the `traverse` executable. Fuzz targets live in `Fuzz/` (their own package, built
+// with `-sanitize=fuzzer`); benchmarks in `Benchmarks/`.
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Traverse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TraverseCore", targets: ["TraverseCore"]),
+        .library(name: "TraverseUV", targets: ["TraverseUV"]),
+        .executable(name: "traverse", targets: ["traverse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian packages; `.ci/run` installs them).
+        .systemLibrary(
+            name: "CSodium", path: "Core/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CSecp256k1", path: "Core/CSecp256k1", pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(
+            name: "CUV", path: "Drivers/CUV", pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]),
+
+        // The sans-IO core: pure values, no I/O, no clocks, no global randomness.
+        .target(
+            name: "TraverseCore",
+            dependencies: [
+                "CSodium", "CSecp256k1",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Core",
+            exclude: ["CSodium", "CSecp256k1", "Protobuf/Definitions"],
+            swiftSettings: strictSettings),
+
+        // The libuv driver: real files, sockets, timers and DNS.
+        .target(
+            name: "TraverseUV",
+            dependencies: ["TraverseCore", "CUV"],
+            path: "Drivers/UV",
+            swiftSettings: strictSettings),
+
+        // The `traverse` executable.
+        .executableTarget(
+            name: "traverse",
+            dependencies: [
+                "TraverseCore", "TraverseUV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Drivers/CLI",
+            swiftSettings: strictSettings),
+
+        .testTarget(
+            name: "TraverseCoreTests",
+            dependencies: ["TraverseCore"],
+            path: "Tests/TraverseCoreTests",
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "TraverseUVTests",
+            dependencies: ["TraverseUV", "TraverseCore"],
+            path: "Tests/TraverseUVTests",
+            swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)
