@@ -1,0 +1,61 @@
+import Foundation
+import TraverseCore
+
+/// Reads the committed test vectors in `Tests/Vectors/`.
+enum TestVectors {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Vectors")
+
+    static func data(_ name: String) throws -> Data {
+        try Data(contentsOf: directory.appendingPathComponent(name))
+    }
+
+    struct KeyEncodings: Decodable {
+        struct Vector: Decodable {
+            let key: String
+            let protobuf_hex: String
+            let derived_peer_id_multihash_hex: String?
+            let derived_peer_id_base58btc: String?
+            let derived_peer_id_cidv1_base32: String?
+        }
+        let vectors: [Vector]
+    }
+
+    struct Signatures: Decodable {
+        struct Signature: Decodable {
+            let key: String
+            let signature_hex: String
+        }
+        let message_hex: String
+        let signatures: [Signature]
+        let rsa1024_public_pkix_hex: String
+        let secp256k1_public_uncompressed_hex: String
+    }
+
+    static func keyEncodings() throws -> KeyEncodings {
+        try JSONDecoder().decode(KeyEncodings.self, from: data("key-encodings.json"))
+    }
+
+    static func signatures() throws -> Signatures {
+        try JSONDecoder().decode(Signatures.self, from: data("signatures.json"))
+    }
+}
+
+/// Decodes hex that a test supplies itself (a bad literal is a bug in the test).
+func hex(_ text: String) -> [UInt8] {
+    guard let bytes = Hex.decode(text) else { fatalError("bad hex literal in test: \(text)") }
+    return bytes
+}
+
+/// A seeded, deterministic generator (SplitMix64) for reproducible tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
