@@ -65,9 +65,21 @@ let package = Package(
             path: "Drivers/CLI",
             swiftSettings: strictSettings),
 
+        // Fuzz targets (libFuzzer with `Fuzz/run.sh`; replayed as tests on their corpora).
+        .target(
+            name: "TraverseFuzzTargets",
+            dependencies: ["TraverseCore"],
+            path: "Fuzz/Targets",
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "traverse-fuzz",
+            dependencies: ["TraverseFuzzTargets"],
+            path: "Fuzz/Entry",
+            swiftSettings: strictSettings),
+
         .testTarget(
             name: "TraverseCoreTests",
-            dependencies: ["TraverseCore"],
+            dependencies: ["TraverseCore", "TraverseFuzzTargets"],
             path: "Tests/TraverseCoreTests",
             swiftSettings: strictSettings),
         .testTarget(

@@ -1,1 +1,4 @@
-print("traverse")
+// The `traverse` executable.
+import ArgumentParser
+
+TraverseCommand.main()

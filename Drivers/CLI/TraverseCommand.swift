@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `traverse`: the command-line front of Traverse.
+struct TraverseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "traverse",
+        abstract: "libp2p NAT traversal in Swift: direct, relayed, hole-punched and NATS-tunnelled connections.",
+        subcommands: [KeygenCommand.self, IdCommand.self])
+}
+
+/// Options every command shares.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print one JSON object per line instead of text.")
+    var json = false
+}
