@@ -41,10 +41,20 @@ public struct PublicKey: Hashable, Sendable {
         }
         let message: Crypto_Pb_PublicKey
         do {
-            message = try Crypto_Pb_PublicKey(serializedBytes: bytes)
+            // Decoded as partial: a missing `Type` means its default, RSA (0). py-libp2p leaves
+            // it out of the key it embeds in signed envelopes; rust-libp2p reads it the same way.
+            message = try Crypto_Pb_PublicKey(serializedBytes: bytes, partial: true)
         } catch {
             throw .malformedEncoding
         }
+        try self.init(message)
+    }
+
+    /// Converts a decoded message, whose `Data` must be present.
+    init(_ message: Crypto_Pb_PublicKey) throws(KeyError) {
+        guard message.hasData else { throw .malformedEncoding }
+        // A `Type` outside the enum lands in the unknown fields; it is not a default RSA key.
+        guard message.hasType || message.unknownFields.data.isEmpty else { throw .malformedEncoding }
         try self.init(type: KeyType(message.type), data: [UInt8](message.data))
     }
 

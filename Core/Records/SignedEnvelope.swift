@@ -42,14 +42,14 @@ public struct SignedEnvelope: Equatable, Sendable {
         guard bytes.count <= maximumLength else { throw .tooLong(bytes.count) }
         let message: Record_Pb_Envelope
         do {
-            message = try Record_Pb_Envelope(serializedBytes: bytes)
+            message = try Record_Pb_Envelope(serializedBytes: bytes, partial: true)
         } catch {
             throw .malformed
         }
         guard message.hasPublicKey else { throw .missingPublicKey }
         let signer: PublicKey
         do {
-            signer = try PublicKey(type: KeyType(message.publicKey.type), data: [UInt8](message.publicKey.data))
+            signer = try PublicKey(message.publicKey)
         } catch {
             throw .invalidPublicKey(error)
         }

@@ -35,8 +35,8 @@ extension ParsableCommand {
         } catch let error as CommandFailure {
             Self.fail(error.message, json: json)
             throw ExitCode(1)
-        } catch let error as any CustomStringConvertible & Error {
-            Self.fail(error.description, json: json)
+        } catch {
+            Self.fail(String(describing: error), json: json)
             throw ExitCode(1)
         }
     }

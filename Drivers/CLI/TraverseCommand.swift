@@ -5,7 +5,7 @@ struct TraverseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "traverse",
         abstract: "libp2p NAT traversal in Swift: direct, relayed, hole-punched and NATS-tunnelled connections.",
-        subcommands: [KeygenCommand.self, IdCommand.self])
+        subcommands: [KeygenCommand.self, IdCommand.self, InspectCommand.self])
 }
 
 /// Options every command shares.
