@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian packages; `.ci/run` installs them).
@@ -43,6 +44,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Core",
             exclude: ["CSodium", "CSecp256k1", "Protobuf/Definitions"],
@@ -71,9 +73,10 @@ let package = Package(
             dependencies: ["TraverseCore"],
             path: "Fuzz/Targets",
             swiftSettings: strictSettings),
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
         .executableTarget(
             name: "traverse-fuzz",
-            dependencies: ["TraverseFuzzTargets"],
+            dependencies: ["TraverseFuzzTargets", "CLibFuzzer"],
             path: "Fuzz/Entry",
             swiftSettings: strictSettings),
 

@@ -40,7 +40,7 @@ sanitizers=${FUZZ_SANITIZERS:-fuzzer,address}
 scratch="$root/.build-fuzz"
 echo "== building traverse-fuzz with -sanitize=$sanitizers" >&2
 swift build -c release --scratch-path "$scratch" --product traverse-fuzz \
-  -Xswiftc "-sanitize=$sanitizers" -Xswiftc -DFUZZING -Xswiftc -parse-as-library >&2
+  -Xswiftc "-sanitize=$sanitizers" -Xswiftc -DFUZZING -Xswiftc -use-ld=lld >&2
 binary="$scratch/release/traverse-fuzz"
 
 mkdir -p Fuzz/artifacts

@@ -1,0 +1,5 @@
+// libFuzzer's entry for programs that keep their own main (compiler-rt's FuzzerInterface.h).
+// Only linked when the executable is built with -sanitize=fuzzer.
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
