@@ -59,3 +59,37 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension TestVectors {
+    /// A file of Noise test vectors in the Noise-wiki format (cacophony, snow).
+    struct NoiseVectors: Decodable {
+        struct Message: Decodable {
+            let payload: String
+            let ciphertext: String
+        }
+        struct Vector: Decodable {
+            let protocol_name: String
+            let init_prologue: String?
+            let init_static: String?
+            let init_ephemeral: String?
+            let resp_prologue: String?
+            let resp_static: String?
+            let resp_ephemeral: String?
+            let handshake_hash: String?
+            let messages: [Message]
+        }
+        let vectors: [Vector]
+    }
+
+    static func noiseVectors(_ name: String) throws -> NoiseVectors {
+        try JSONDecoder().decode(NoiseVectors.self, from: data(name))
+    }
+
+    /// The private keys of `key-encodings.json`, by the vector's name.
+    static func privateKey(named name: String) throws -> PrivateKey {
+        guard let vector = try keyEncodings().vectors.first(where: { $0.key == name }) else {
+            fatalError("no key vector named \(name)")
+        }
+        return try PrivateKey(protobufEncoding: hex(vector.protobuf_hex))
+    }
+}
