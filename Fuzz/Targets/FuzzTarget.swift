@@ -17,7 +17,7 @@ public struct FuzzTarget: Sendable {
 
     /// Every target, in the order the fuzz script runs them.
     public static let all: [FuzzTarget] = [
-        .varint, .peerIDText, .keyProtobuf,
+        .varint, .peerIDText, .keyProtobuf, .multistreamDialer, .multistreamListener,
     ]
 
     /// The target called `name`.
