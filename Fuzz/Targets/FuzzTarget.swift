@@ -18,7 +18,7 @@ public struct FuzzTarget: Sendable {
     /// Every target, in the order the fuzz script runs them.
     public static let all: [FuzzTarget] = [
         .varint, .multiaddrBinary, .multiaddrText, .peerIDText, .keyProtobuf, .envelope,
-        .noiseResponder, .noiseInitiator,
+        .noiseResponder, .noiseInitiator, .multistreamDialer, .multistreamListener,
     ]
 
     /// The target called `name`.
