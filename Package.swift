@@ -80,6 +80,13 @@ let package = Package(
             path: "Fuzz/Entry",
             swiftSettings: strictSettings),
 
+        // Benchmarks: `swift run -c release traverse-bench [--json]`.
+        .executableTarget(
+            name: "traverse-bench",
+            dependencies: ["TraverseCore", "CSodium"],
+            path: "Benchmarks",
+            swiftSettings: strictSettings),
+
         .testTarget(
             name: "TraverseCoreTests",
             dependencies: ["TraverseCore", "TraverseFuzzTargets"],
