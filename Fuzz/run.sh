@@ -8,7 +8,8 @@
 # earlier runs found (Fuzz/corpus-work/TARGET, not committed). A crash leaves its input in
 # Fuzz/artifacts/ and makes this script exit non-zero; reproduce it with
 #   swift run traverse-fuzz TARGET Fuzz/artifacts/crash-…
-# Set FUZZ_SANITIZERS (default "fuzzer,address") to change the sanitizers.
+# Set FUZZ_SANITIZERS (default "fuzzer,address") to change the sanitizers, FUZZ_SCRATCH
+# (default .build-fuzz) to build elsewhere.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -37,7 +38,7 @@ if [ "${list:-0}" = 1 ]; then printf '%s\n' "${names[@]}"; exit 0; fi
 [ ${#targets[@]} -gt 0 ] || targets=("${names[@]}")
 
 sanitizers=${FUZZ_SANITIZERS:-fuzzer,address}
-scratch="$root/.build-fuzz"
+scratch="${FUZZ_SCRATCH:-$root/.build-fuzz}"
 echo "== building traverse-fuzz with -sanitize=$sanitizers" >&2
 swift build -c release --scratch-path "$scratch" --product traverse-fuzz \
   -Xswiftc "-sanitize=$sanitizers" -Xswiftc -DFUZZING -Xswiftc -use-ld=lld >&2

@@ -1,5 +1,5 @@
 /// The four Yamux frame types.
-enum YamuxFrameType: UInt8, Sendable {
+@_spi(Fuzzing) public enum YamuxFrameType: UInt8, Sendable {
     case data = 0
     case windowUpdate = 1
     case ping = 2
@@ -7,12 +7,13 @@ enum YamuxFrameType: UInt8, Sendable {
 }
 
 /// Yamux header flags.
-struct YamuxFlags: OptionSet, Sendable {
-    let rawValue: UInt16
-    static let syn = YamuxFlags(rawValue: 0x1)
-    static let ack = YamuxFlags(rawValue: 0x2)
-    static let fin = YamuxFlags(rawValue: 0x4)
-    static let rst = YamuxFlags(rawValue: 0x8)
+@_spi(Fuzzing) public struct YamuxFlags: OptionSet, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let syn = YamuxFlags(rawValue: 0x1)
+    public static let ack = YamuxFlags(rawValue: 0x2)
+    public static let fin = YamuxFlags(rawValue: 0x4)
+    public static let rst = YamuxFlags(rawValue: 0x8)
 }
 
 /// The codes a Yamux GoAway frame carries.
@@ -46,18 +47,25 @@ public enum YamuxGoAwayCode: Equatable, Hashable, Sendable {
 }
 
 /// A Yamux frame header: version, type, flags, stream ID and length, big-endian, 12 bytes.
-struct YamuxHeader: Equatable, Sendable {
-    static let size = 12
+@_spi(Fuzzing) public struct YamuxHeader: Equatable, Sendable {
+    public static let size = 12
 
-    var type: YamuxFrameType
-    var flags: YamuxFlags
-    var streamID: UInt32
+    public var type: YamuxFrameType
+    public var flags: YamuxFlags
+    public var streamID: UInt32
     /// Data: payload length. Window update: the delta. Ping: the opaque value. GoAway: the code.
-    var length: UInt32
+    public var length: UInt32
+
+    public init(type: YamuxFrameType, flags: YamuxFlags, streamID: UInt32, length: UInt32) {
+        self.type = type
+        self.flags = flags
+        self.streamID = streamID
+        self.length = length
+    }
 
     /// Appends the encoded header to `buffer`.
     @inline(__always)
-    func encode(into buffer: inout [UInt8]) {
+    public func encode(into buffer: inout [UInt8]) {
         buffer.append(0)
         buffer.append(type.rawValue)
         buffer.append(UInt8(truncatingIfNeeded: flags.rawValue >> 8))
@@ -74,7 +82,7 @@ struct YamuxHeader: Equatable, Sendable {
 
     /// Decodes the 12 bytes at `offset` (the caller checked they are there) and checks the
     /// version, the type and which stream IDs the type allows.
-    static func decode(_ bytes: Span<UInt8>, at offset: Int) throws(YamuxProtocolError) -> YamuxHeader {
+    public static func decode(_ bytes: Span<UInt8>, at offset: Int) throws(YamuxProtocolError) -> YamuxHeader {
         let version = bytes[offset]
         guard version == 0 else { throw .unsupportedVersion(version) }
         guard let type = YamuxFrameType(rawValue: bytes[offset + 1]) else {

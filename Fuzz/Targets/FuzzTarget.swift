@@ -19,6 +19,7 @@ public struct FuzzTarget: Sendable {
     public static let all: [FuzzTarget] = [
         .varint, .multiaddrBinary, .multiaddrText, .peerIDText, .keyProtobuf, .envelope,
         .noiseResponder, .noiseInitiator, .multistreamDialer, .multistreamListener,
+        .yamuxFrame, .yamuxSession,
     ]
 
     /// The target called `name`.

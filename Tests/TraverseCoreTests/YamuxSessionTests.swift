@@ -1,5 +1,5 @@
 import Testing
-@testable import TraverseCore
+@_spi(Fuzzing) @testable import TraverseCore
 
 typealias YamuxPair = MachinePair<YamuxSession, YamuxSession>
 
