@@ -1,21 +1,11 @@
 import TraverseCore
 
-/// A fast seeded generator for benchmarks (not for keys that matter).
-struct BenchmarkRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias BenchmarkRandom = SeededRandomNumberGenerator
 
 enum BenchmarkSetupError: Error { case handshakeFailed }
 
 func noiseIdentity(seed: UInt64) throws -> NoiseIdentity {
-    var random = BenchmarkRandom(state: seed)
+    var random = BenchmarkRandom(seed: seed)
     return try NoiseIdentity(identityKey: PrivateKey.generateEd25519(using: &random), using: &random)
 }
 
@@ -40,7 +30,7 @@ func completeHandshake(
 
 /// (b) Noise transport: encrypt on one side, decrypt on the other, 1 MiB writes.
 func noiseTransportThroughput(seconds: Double) throws -> BenchmarkResult {
-    var random = BenchmarkRandom(state: 1)
+    var random = BenchmarkRandom(seed: 1)
     var wire: [UInt8] = []
     var (sender, receiver) = try completeHandshake(
         try noiseIdentity(seed: 1), try noiseIdentity(seed: 2), random: &random, wire: &wire)
@@ -97,7 +87,7 @@ func yamuxThroughput(streams streamCount: Int, seconds: Double) throws -> Benchm
 
 /// (d) A full upgraded connection pair (Noise + Yamux) in memory, one stream.
 func connectionThroughput(seconds: Double) throws -> BenchmarkResult {
-    var random = BenchmarkRandom(state: 3)
+    var random = BenchmarkRandom(seed: 3)
     let protocolName = "/bench/1.0.0"
     var client = try Connection(
         role: .client, direction: .outbound, identity: try noiseIdentity(seed: 3), supportedProtocols: [],
@@ -138,7 +128,7 @@ func connectionThroughput(seconds: Double) throws -> BenchmarkResult {
 func noiseHandshakeRate(seconds: Double) throws -> BenchmarkResult {
     let initiatorIdentity = try noiseIdentity(seed: 5)
     let responderIdentity = try noiseIdentity(seed: 6)
-    var random = BenchmarkRandom(state: 7)
+    var random = BenchmarkRandom(seed: 7)
     var wire: [UInt8] = []
     let rate = measureRate(seconds: seconds) {
         _ = try? completeHandshake(initiatorIdentity, responderIdentity, random: &random, wire: &wire)

@@ -50,9 +50,7 @@ public struct MultistreamDialer: ByteStreamMachine {
     private let encodedProtocols: [[UInt8]]
     private var state: State
     private var reader: MultistreamMessageReader
-    private var outbound: [UInt8] = []
-    private var events: [MultistreamEvent] = []
-    private var remainingBytes: [UInt8] = []
+    private var outputs = MultistreamOutputs()
 
     /// A dialer that proposes `protocols` in order.
     ///
@@ -73,9 +71,9 @@ public struct MultistreamDialer: ByteStreamMachine {
         self.isOptimistic = configuration.optimisticNegotiation && protocols.count == 1
         self.reader = MultistreamMessageReader(maximumMessageLength: configuration.maximumMessageLength)
         self.state = .awaitingHeader(AwaitingHeader(proposal: 0))
-        MultistreamMessage.encode(MultistreamMessage.header, into: &outbound)
-        MultistreamMessage.encode(encodedProtocols[0], into: &outbound)
-        if isOptimistic { events.append(.protocolSelected(protocols[0])) }
+        MultistreamMessage.encode(MultistreamMessage.header, into: &outputs.outbound)
+        MultistreamMessage.encode(encodedProtocols[0], into: &outputs.outbound)
+        if isOptimistic { outputs.events.append(.protocolSelected(protocols[0])) }
     }
 
     /// The protocol the listener confirmed, once `negotiationComplete` was reported.
@@ -98,11 +96,7 @@ public struct MultistreamDialer: ByteStreamMachine {
                 return
             case .negotiated:
                 // Protocol data: kept for `takeRemainingBytes()`.
-                remainingBytes.reserveCapacity(remainingBytes.count + bytes.count - offset)
-                while offset < bytes.count {
-                    remainingBytes.append(bytes[offset])
-                    offset += 1
-                }
+                outputs.keepRemaining(bytes, from: &offset)
             case .awaitingHeader, .awaitingAnswer:
                 let message: [UInt8]
                 do {
@@ -121,9 +115,7 @@ public struct MultistreamDialer: ByteStreamMachine {
     /// often in the same read as the echo. Returns each byte once; empty before
     /// `negotiationComplete`. Bytes passed to `receive` after completion land here too.
     public mutating func takeRemainingBytes() -> [UInt8] {
-        let bytes = remainingBytes
-        remainingBytes = []
-        return bytes
+        outputs.takeRemainingBytes()
     }
 
     /// Does nothing: the machine has no timer.
@@ -131,16 +123,12 @@ public struct MultistreamDialer: ByteStreamMachine {
 
     /// Appends the multistream bytes queued for the wire and returns how many; 0 when none.
     public mutating func pollTransmit(into buffer: inout [UInt8]) -> Int {
-        let count = outbound.count
-        guard count > 0 else { return 0 }
-        buffer.append(contentsOf: outbound)
-        outbound.removeAll()
-        return count
+        outputs.pollTransmit(into: &buffer)
     }
 
     /// The next event, or `nil` when there is none.
     public mutating func pollEvent() -> MultistreamEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        outputs.pollEvent()
     }
 
     /// Always `nil`: the owner applies its handshake deadline.
@@ -158,14 +146,14 @@ public struct MultistreamDialer: ByteStreamMachine {
             let name = protocols[phase.proposal]
             if message == encodedProtocols[phase.proposal] {
                 state = .negotiated(Negotiated(protocolName: name))
-                if !isOptimistic { events.append(.protocolSelected(name)) }
-                events.append(.negotiationComplete(name))
+                if !isOptimistic { outputs.events.append(.protocolSelected(name)) }
+                outputs.events.append(.negotiationComplete(name))
             } else if message == MultistreamMessage.notAvailable {
                 let next = phase.proposal + 1
                 if isOptimistic {
                     fail(.protocolRefused(name))
                 } else if next < protocols.count {
-                    MultistreamMessage.encode(encodedProtocols[next], into: &outbound)
+                    MultistreamMessage.encode(encodedProtocols[next], into: &outputs.outbound)
                     state = .awaitingAnswer(AwaitingAnswer(proposal: next))
                 } else {
                     fail(.noProtocolInCommon)
@@ -181,6 +169,6 @@ public struct MultistreamDialer: ByteStreamMachine {
 
     private mutating func fail(_ error: MultistreamError) {
         state = .failed(error)
-        events.append(.failed(error))
+        outputs.events.append(.failed(error))
     }
 }

@@ -42,9 +42,7 @@ public struct MultistreamListener: ByteStreamMachine {
     private let configuration: MultistreamConfiguration
     private var state: State = .awaitingHeader
     private var reader: MultistreamMessageReader
-    private var outbound: [UInt8] = []
-    private var events: [MultistreamEvent] = []
-    private var remainingBytes: [UInt8] = []
+    private var outputs = MultistreamOutputs()
 
     /// A listener that accepts `supportedProtocols` (possibly none: it then answers `na` to
     /// every proposal).
@@ -62,7 +60,7 @@ public struct MultistreamListener: ByteStreamMachine {
         self.encodedProtocols = supportedProtocols.map { Array($0.utf8) }
         self.configuration = configuration
         self.reader = MultistreamMessageReader(maximumMessageLength: configuration.maximumMessageLength)
-        MultistreamMessage.encode(MultistreamMessage.header, into: &outbound)
+        MultistreamMessage.encode(MultistreamMessage.header, into: &outputs.outbound)
     }
 
     /// The protocol this side echoed, once `negotiationComplete` was reported.
@@ -84,11 +82,7 @@ public struct MultistreamListener: ByteStreamMachine {
             case .failed:
                 return
             case .negotiated:
-                remainingBytes.reserveCapacity(remainingBytes.count + bytes.count - offset)
-                while offset < bytes.count {
-                    remainingBytes.append(bytes[offset])
-                    offset += 1
-                }
+                outputs.keepRemaining(bytes, from: &offset)
             case .awaitingHeader, .awaitingProposal:
                 let message: [UInt8]
                 do {
@@ -108,9 +102,7 @@ public struct MultistreamListener: ByteStreamMachine {
     /// empty before `negotiationComplete`. Bytes passed to `receive` after completion land
     /// here too.
     public mutating func takeRemainingBytes() -> [UInt8] {
-        let bytes = remainingBytes
-        remainingBytes = []
-        return bytes
+        outputs.takeRemainingBytes()
     }
 
     /// Does nothing: the machine has no timer.
@@ -118,16 +110,12 @@ public struct MultistreamListener: ByteStreamMachine {
 
     /// Appends the multistream bytes queued for the wire and returns how many; 0 when none.
     public mutating func pollTransmit(into buffer: inout [UInt8]) -> Int {
-        let count = outbound.count
-        guard count > 0 else { return 0 }
-        buffer.append(contentsOf: outbound)
-        outbound.removeAll()
-        return count
+        outputs.pollTransmit(into: &buffer)
     }
 
     /// The next event, or `nil` when there is none.
     public mutating func pollEvent() -> MultistreamEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        outputs.pollEvent()
     }
 
     /// Always `nil`: the owner applies its handshake deadline.
@@ -148,7 +136,7 @@ public struct MultistreamListener: ByteStreamMachine {
             }
             phase.answered += 1
             if message == MultistreamMessage.list {
-                MultistreamMessage.encodeList(encodedProtocols, into: &outbound)
+                MultistreamMessage.encodeList(encodedProtocols, into: &outputs.outbound)
                 state = .awaitingProposal(phase)
                 return
             }
@@ -160,14 +148,14 @@ public struct MultistreamListener: ByteStreamMachine {
                 return
             }
             if let index = encodedProtocols.firstIndex(of: message) {
-                MultistreamMessage.encode(encodedProtocols[index], into: &outbound)
+                MultistreamMessage.encode(encodedProtocols[index], into: &outputs.outbound)
                 state = .negotiated(Negotiated(protocolName: name))
-                events.append(.protocolSelected(name))
-                events.append(.negotiationComplete(name))
+                outputs.events.append(.protocolSelected(name))
+                outputs.events.append(.negotiationComplete(name))
             } else {
                 // Unknown names, including `na`, a repeated header and names over the
                 // length limit (none of which can be supported), as go-multistream does.
-                MultistreamMessage.encode(MultistreamMessage.notAvailable, into: &outbound)
+                MultistreamMessage.encode(MultistreamMessage.notAvailable, into: &outputs.outbound)
                 state = .awaitingProposal(phase)
             }
         case .negotiated, .failed:
@@ -177,6 +165,6 @@ public struct MultistreamListener: ByteStreamMachine {
 
     private mutating func fail(_ error: MultistreamError) {
         state = .failed(error)
-        events.append(.failed(error))
+        outputs.events.append(.failed(error))
     }
 }

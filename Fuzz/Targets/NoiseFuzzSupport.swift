@@ -3,24 +3,14 @@
 /// Fixed identities and helpers shared by the Noise fuzz targets. Everything is seeded, so
 /// a finding replays exactly.
 enum NoiseFuzzSupport {
-    /// SplitMix64, for deterministic keys.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SeededGenerator = SeededRandomNumberGenerator
 
     static let initiatorIdentity = identity(seed: 0x1111)
     static let responderIdentity = identity(seed: 0x2222)
     static let muxers = ["/yamux/1.0.0", "/mplex/6.7.0"]
 
     private static func identity(seed: UInt64) -> NoiseIdentity {
-        var generator = SeededGenerator(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let key = PrivateKey.generateEd25519(using: &generator)
         guard let identity = try? NoiseIdentity(identityKey: key, using: &generator) else {
             preconditionFailure("an Ed25519 identity always signs")
@@ -30,7 +20,7 @@ enum NoiseFuzzSupport {
 
     /// A handshake machine with a seeded ephemeral key (and the raw payload, if given).
     static func machine(_ role: NoiseRole, rawPayload: [UInt8]? = nil, expectPeer: Bool = false, seed: UInt64) -> NoiseHandshake {
-        var generator = SeededGenerator(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let identity = role == .initiator ? initiatorIdentity : responderIdentity
         let expected = expectPeer ? (role == .initiator ? responderIdentity : initiatorIdentity).peerID : nil
         let machine: NoiseHandshake?

@@ -29,29 +29,6 @@ enum ConnectionFixture {
     }
 }
 
-extension MachinePair where A == Connection, B == Connection {
-    mutating func readAll(fromB stream: StreamID) throws -> (bytes: [UInt8], ended: Bool) {
-        var bytes: [UInt8] = []
-        while true {
-            switch try b.read(stream, into: &bytes, now: now) {
-            case .bytes: continue
-            case .wouldBlock: return (bytes, false)
-            case .endOfStream: return (bytes, true)
-            }
-        }
-    }
-
-    mutating func readAll(fromA stream: StreamID) throws -> (bytes: [UInt8], ended: Bool) {
-        var bytes: [UInt8] = []
-        while true {
-            switch try a.read(stream, into: &bytes, now: now) {
-            case .bytes: continue
-            case .wouldBlock: return (bytes, false)
-            case .endOfStream: return (bytes, true)
-            }
-        }
-    }
-}
 
 @Suite struct ConnectionTests {
     @Test(arguments: [Chunking.whole, .bytewise, .random(seed: 5)])
@@ -108,7 +85,7 @@ extension MachinePair where A == Connection, B == Connection {
                 if sent == payload.count { try pair.a.closeWrite(stream, now: pair.now) }
             }
             pair.run()
-            let chunk = try pair.readAll(fromB: stream)
+            let chunk = try pair.b.readAll(stream)
             atServer += chunk.bytes
             serverEnded = chunk.ended
             pair.run()
@@ -125,7 +102,7 @@ extension MachinePair where A == Connection, B == Connection {
                 if returned == atServer.count { try pair.b.closeWrite(stream, now: pair.now) }
             }
             pair.run()
-            let chunk = try pair.readAll(fromA: stream)
+            let chunk = try pair.a.readAll(stream)
             atClient += chunk.bytes
             clientEnded = chunk.ended
             pair.run()
@@ -144,7 +121,7 @@ extension MachinePair where A == Connection, B == Connection {
         try pair.a.closeWrite(stream, now: pair.now)
         pair.run()
         #expect(pair.eventsB.contains(.inboundStream(stream, protocol: ConnectionFixture.echoProtocol)))
-        let received = try pair.readAll(fromB: stream)
+        let received = try pair.b.readAll(stream)
         #expect(received.bytes == [1, 2, 3])
         #expect(received.ended)
     }

@@ -89,3 +89,28 @@ struct MachinePair<A: ByteStreamMachine, B: ByteStreamMachine> {
         return total
     }
 }
+
+/// A machine whose streams can be read (a Yamux session or a connection).
+protocol StreamReading {
+    associatedtype ReadError: Error
+    mutating func read(
+        _ stream: YamuxStreamID, into destination: inout [UInt8], maximum: Int, now: Instant
+    ) throws(ReadError) -> YamuxReadResult
+}
+
+extension YamuxSession: StreamReading {}
+extension Connection: StreamReading {}
+
+extension StreamReading {
+    /// Reads everything buffered on `stream`; `ended` when the end of the stream was seen.
+    mutating func readAll(_ stream: YamuxStreamID, now: Instant = .zero) throws(ReadError) -> (bytes: [UInt8], ended: Bool) {
+        var bytes: [UInt8] = []
+        while true {
+            switch try read(stream, into: &bytes, maximum: .max, now: now) {
+            case .bytes: continue
+            case .wouldBlock: return (bytes, false)
+            case .endOfStream: return (bytes, true)
+            }
+        }
+    }
+}

@@ -14,28 +14,6 @@ extension MachinePair where A == YamuxSession, B == YamuxSession {
         return pair
     }
 
-    /// Reads everything buffered on `stream` of B.
-    mutating func readAllB(_ stream: YamuxStreamID) throws -> (bytes: [UInt8], ended: Bool) {
-        var bytes: [UInt8] = []
-        while true {
-            switch try b.read(stream, into: &bytes, now: now) {
-            case .bytes: continue
-            case .wouldBlock: return (bytes, false)
-            case .endOfStream: return (bytes, true)
-            }
-        }
-    }
-
-    mutating func readAllA(_ stream: YamuxStreamID) throws -> (bytes: [UInt8], ended: Bool) {
-        var bytes: [UInt8] = []
-        while true {
-            switch try a.read(stream, into: &bytes, now: now) {
-            case .bytes: continue
-            case .wouldBlock: return (bytes, false)
-            case .endOfStream: return (bytes, true)
-            }
-        }
-    }
 }
 
 func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
@@ -71,14 +49,14 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         #expect(pair.eventsB.contains(.inboundStream(stream)))
         #expect(pair.eventsB.contains(.readable(stream)))
         #expect(pair.eventsB.contains(.remoteClosedWrite(stream)))
-        let received = try pair.readAllB(stream)
+        let received = try pair.b.readAll(stream)
         #expect(received.bytes == message)
         #expect(received.ended)
         // The other direction still works after A's half-close.
         #expect(try pair.b.write(stream, [1, 2, 3].span, now: pair.now) == 3)
         try pair.b.closeWrite(stream, now: pair.now)
         pair.run()
-        let back = try pair.readAllA(stream)
+        let back = try pair.a.readAll(stream)
         #expect(back.bytes == [1, 2, 3])
         #expect(back.ended)
         pair.drainEvents()
@@ -102,7 +80,7 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var received: [UInt8] = []
         while received.count < payload.count {
             pair.eventsA.removeAll()
-            received += try pair.readAllB(stream).bytes
+            received += try pair.b.readAll(stream).bytes
             pair.run()
             if sent < payload.count {
                 #expect(pair.eventsA.contains(.writable(stream)), "reading frees window and wakes the writer")
@@ -129,7 +107,7 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
                 let written = try pair.a.write(stream, rest.span, now: pair.now)
                 offset += written
                 pair.run()
-                received += try pair.readAllB(stream).bytes.count
+                received += try pair.b.readAll(stream).bytes.count
                 pair.run()
             }
         }
@@ -151,7 +129,7 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         let other = try pair.a.openStream(now: pair.now)
         _ = try pair.a.write(other, [9].span, now: pair.now)
         pair.run()
-        #expect(try pair.readAllB(other).bytes == [9])
+        #expect(try pair.b.readAll(other).bytes == [9])
     }
 
     @Test func goAwayStopsNewStreams() throws {
@@ -162,7 +140,7 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         pair.run()
         #expect(pair.eventsA.last == .sessionClosed(.localClose))
         #expect(pair.eventsB.contains(.goAwayReceived(.normal)))
-        #expect(try pair.readAllB(stream).bytes == [5], "data written before the GoAway arrives")
+        #expect(try pair.b.readAll(stream).bytes == [5], "data written before the GoAway arrives")
         #expect(throws: YamuxUsageError.remoteGoingAway) { try pair.b.openStream(now: pair.now) }
         #expect(throws: YamuxUsageError.sessionClosed) { try pair.a.openStream(now: pair.now) }
     }
@@ -223,7 +201,7 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         _ = try pair.b.write(inbound, [UInt8](repeating: 1, count: 200_000).span, now: pair.now)
         pair.run()
         _ = try pair.a.write(outbound, [UInt8](repeating: 2, count: 200_000).span, now: pair.now)
-        _ = try pair.readAllA(inbound)
+        _ = try pair.a.readAll(inbound)
         var wire: [UInt8] = []
         _ = pair.a.pollTransmit(into: &wire)
         #expect(Array(wire.prefix(4)) == [0, 1, 0, 0], "a window update first")

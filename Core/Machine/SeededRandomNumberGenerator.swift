@@ -1,0 +1,19 @@
+/// A deterministic random number generator (SplitMix64) for simulations, tests, fuzz
+/// targets and benchmarks: the same seed gives the same sequence, so a run replays exactly.
+///
+/// Not for secrets: drivers pass `SecureRandomNumberGenerator` wherever keys are made.
+public struct SeededRandomNumberGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// A generator whose sequence is determined by `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    /// The next 64 bits of the sequence.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}
