@@ -204,4 +204,32 @@ enum ConnectionFixture {
         pair.run()
         #expect(throws: ConnectionUsageError.invalidProtocols(.noProtocols)) { try pair.a.openStream(protocols: [], now: .zero) }
     }
+
+    @Test func outboundStreamNegotiationTimesOut() throws {
+        var (pair, _, _) = try ConnectionFixture.pair()
+        pair.run()
+        // Two protocols: not optimistic, so the stream waits for the server's answer, which
+        // never comes because nothing is delivered.
+        let stream = try pair.a.openStream(protocols: ["/a/1", "/b/1"], now: pair.now)
+        #expect(throws: ConnectionUsageError.streamNotNegotiated(stream)) {
+            try pair.a.write(stream, [1].span, now: pair.now)
+        }
+        pair.advance(by: .seconds(10))
+        #expect(pair.eventsA.last == .streamNegotiationFailed(stream, .timeout))
+        #expect(!pair.a.isClosed)
+    }
+
+    @Test func keepaliveKeepsAnIdleConnectionAndDetectsADeadOne() throws {
+        var (pair, _, _) = try ConnectionFixture.pair()
+        pair.run()
+        for _ in 0..<4 {
+            pair.advance(by: .seconds(30))
+            pair.run()
+        }
+        #expect(!pair.a.isClosed && !pair.b.isClosed, "pings answered: the connection stays")
+        // The server stops answering: the client's next keepalive ping times out.
+        pair.advance(by: .seconds(30))
+        pair.advance(by: .seconds(10))
+        #expect(pair.eventsA.last == .closed(.muxerClosed(.keepaliveTimeout)))
+    }
 }
