@@ -19,7 +19,7 @@ public struct FuzzTarget: Sendable {
     public static let all: [FuzzTarget] = [
         .varint, .multiaddrBinary, .multiaddrText, .peerIDText, .keyProtobuf, .envelope,
         .noiseResponder, .noiseInitiator, .multistreamDialer, .multistreamListener,
-        .yamuxFrame, .yamuxSession, .identifyMessage, .pingServer, .perfServer,
+        .yamuxFrame, .yamuxSession, .dnsResponse, .identifyMessage, .pingServer, .perfServer,
     ]
 
     /// The target called `name`.
