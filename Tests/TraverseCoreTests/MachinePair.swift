@@ -11,7 +11,7 @@ enum Chunking {
 }
 
 /// Two byte-stream machines wired to each other in memory, with virtual time.
-struct MachinePair<A: ByteStreamMachine, B: ByteStreamMachine> {
+struct MachinePair<A: ByteStreamMachine, B: ByteStreamMachine>: MachinePairing {
     var a: A
     var b: B
     var now = Instant.zero
@@ -55,18 +55,6 @@ struct MachinePair<A: ByteStreamMachine, B: ByteStreamMachine> {
         return carried
     }
 
-    /// Advances virtual time, firing both machines' deadlines that have passed.
-    mutating func advance(by duration: Duration) {
-        now = now + duration
-        if let deadline = a.nextDeadline, deadline <= now { a.handleTimeout(now: now) }
-        if let deadline = b.nextDeadline, deadline <= now { b.handleTimeout(now: now) }
-        drainEvents()
-    }
-
-    mutating func drainEvents() {
-        while let event = a.pollEvent() { eventsA.append(event) }
-        while let event = b.pollEvent() { eventsB.append(event) }
-    }
 
     private mutating func deliver(_ wire: inout [UInt8], toA: Bool) -> Int {
         let total = wire.count
@@ -112,5 +100,31 @@ extension StreamReading {
             case .endOfStream: return (bytes, true)
             }
         }
+    }
+}
+
+/// Two machines wired together in a test, with virtual time: what every pair shares.
+protocol MachinePairing {
+    associatedtype A: ByteStreamMachine
+    associatedtype B: ByteStreamMachine
+    var a: A { get set }
+    var b: B { get set }
+    var now: Instant { get set }
+    var eventsA: [A.Event] { get set }
+    var eventsB: [B.Event] { get set }
+}
+
+extension MachinePairing {
+    /// Advances virtual time, firing both machines' deadlines that have passed.
+    mutating func advance(by duration: Duration) {
+        now = now + duration
+        if let deadline = a.nextDeadline, deadline <= now { a.handleTimeout(now: now) }
+        if let deadline = b.nextDeadline, deadline <= now { b.handleTimeout(now: now) }
+        drainEvents()
+    }
+
+    mutating func drainEvents() {
+        while let event = a.pollEvent() { eventsA.append(event) }
+        while let event = b.pollEvent() { eventsB.append(event) }
     }
 }

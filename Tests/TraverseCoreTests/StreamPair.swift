@@ -4,7 +4,7 @@ import TraverseCore
 /// and backpressure: each side's `wantsToCloseWrite` (after its output is drained) becomes
 /// the other side's `receiveEndOfStream` once every byte before it was delivered, and no
 /// side is handed more than its `receiveCapacity`.
-struct StreamPair<A: StreamProtocolMachine, B: StreamProtocolMachine> {
+struct StreamPair<A: StreamProtocolMachine, B: StreamProtocolMachine>: MachinePairing {
     var a: A
     var b: B
     var now = Instant.zero
@@ -65,18 +65,6 @@ struct StreamPair<A: StreamProtocolMachine, B: StreamProtocolMachine> {
         }
     }
 
-    /// Advances virtual time, firing both machines' deadlines that have passed.
-    mutating func advance(by duration: Duration) {
-        now = now + duration
-        if let deadline = a.nextDeadline, deadline <= now { a.handleTimeout(now: now) }
-        if let deadline = b.nextDeadline, deadline <= now { b.handleTimeout(now: now) }
-        drainEvents()
-    }
-
-    mutating func drainEvents() {
-        while let event = a.pollEvent() { eventsA.append(event) }
-        while let event = b.pollEvent() { eventsB.append(event) }
-    }
 
     private mutating func pieceSize(_ pending: Int, capacity: Int) -> Int {
         let size: Int
