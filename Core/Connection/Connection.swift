@@ -36,6 +36,9 @@ public struct Connection: ByteStreamMachine {
     private var plaintext: [UInt8] = []
     private var muxerOutput: [UInt8] = []
     private var negotiationInput: [UInt8] = []
+    /// The time of the latest input, for work that `pollTransmit` (which takes no time)
+    /// sets off, such as a stream negotiation resuming when its window opens.
+    private var latestInput: Instant
     /// Set once the connection has ended (the `closed` event was queued).
     private var closeReason: ConnectionCloseReason?
 
@@ -92,6 +95,7 @@ public struct Connection: ByteStreamMachine {
         self.configuration = configuration
         self.supportedProtocols = supportedProtocols
         handshakeDeadline = now + configuration.handshakeTimeout
+        latestInput = now
         let muxers = configuration.inlinesMuxerNegotiation ? [ConnectionConfiguration.yamuxProtocol] : []
         do {
             let negotiator = try ProtocolNegotiator.make(
@@ -124,6 +128,7 @@ public struct Connection: ByteStreamMachine {
     // MARK: - Input
 
     public mutating func receive(_ bytes: Span<UInt8>, now: Instant) {
+        latestInput = now
         switch phase {
         case .negotiatingSecurity(var negotiation):
             negotiation.negotiator.receive(bytes, now: now)
@@ -341,7 +346,7 @@ public struct Connection: ByteStreamMachine {
                 close(.nonceExhausted)
             } else {
                 // Draining the muxer may have freed room for blocked writers.
-                processSessionEvents(now: nil)
+                processSessionEvents(now: latestInput)
             }
         case .closed:
             break
@@ -369,6 +374,7 @@ public struct Connection: ByteStreamMachine {
     }
 
     public mutating func handleTimeout(now: Instant) {
+        latestInput = now
         switch phase {
         case .negotiatingSecurity, .securing, .negotiatingMuxer:
             if now >= handshakeDeadline { close(.handshakeTimeout) }
@@ -466,6 +472,8 @@ extension Connection {
         _ stream: StreamID, into destination: inout [UInt8], maximum: Int = .max, now: Instant
     ) throws(ConnectionUsageError) -> YamuxReadResult {
         guard case .established(var established) = phase else { throw usageErrorForPhase() }
+        // Take the state out of `phase` before mutating it, so nothing is copied on write.
+        phase = .closed
         if let count = established.streams.readLeftover(stream, into: &destination, maximum: maximum) {
             phase = .established(established)
             return .bytes(count)
@@ -478,9 +486,9 @@ extension Connection {
             return .endOfStream
         }
         if established.streams.negotiations[stream.rawValue] != nil {
+            phase = .established(established)
             return .wouldBlock
         }
-        phase = .closed
         let result: YamuxReadResult
         do {
             result = try established.session.read(stream, into: &destination, maximum: maximum, now: now)
@@ -546,12 +554,10 @@ extension Connection {
     }
 
     /// Turns the session's events into the connection's, running stream negotiations.
-    /// `now` is nil when called from `pollTransmit`, which has no time; negotiation then
-    /// uses the session's own view of time only for window accounting it does not need.
-    private mutating func processSessionEvents(now: Instant?) {
+    private mutating func processSessionEvents(now time: Instant) {
         guard case .established(var established) = phase else { return }
         phase = .closed
-        let time = now ?? .zero
+        latestInput = max(latestInput, time)
         while let event = established.session.pollEvent() {
             switch event {
             case .inboundStream(let id):

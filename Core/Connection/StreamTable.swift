@@ -33,8 +33,13 @@ struct StreamTable {
         negotiations.values.reduce(0) { $0 + ($1.isOutbound ? 0 : 1) }
     }
 
+    /// Read after every input, so it walks the table without allocating.
     var earliestDeadline: Instant? {
-        negotiations.values.map(\.deadline).min()
+        var earliest: Instant?
+        for negotiation in negotiations.values {
+            earliest = earliest.earliest(negotiation.deadline)
+        }
+        return earliest
     }
 
     func expiredNegotiations(at now: Instant) -> [StreamID] {
