@@ -597,6 +597,12 @@ extension Connection {
             case .writable(let id):
                 if established.streams.negotiations[id.rawValue] != nil {
                     advanceStreamNegotiation(id, in: &established, input: nil, now: time)
+                    // An outbound stream refuses writes while its proposal waits for window;
+                    // tell the owner once it went out.
+                    if established.streams.announced.contains(id),
+                       established.streams.negotiations[id.rawValue].map({ $0.selected && $0.pendingOutput.isEmpty }) ?? true {
+                        events.append(.streamWritable(id))
+                    }
                 } else if established.streams.announced.contains(id) {
                     events.append(.streamWritable(id))
                 }

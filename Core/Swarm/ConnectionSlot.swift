@@ -1,0 +1,101 @@
+/// The swarm's record of one socket: its connection machine once the socket is open, the
+/// streams the swarm runs or hands to the application, and the socket's flow state.
+struct ConnectionSlot {
+    enum Phase {
+        /// The driver is opening the TCP connection (outbound only).
+        case connecting(deadline: Instant)
+        /// The connection machine is upgrading the socket.
+        case upgrading
+        /// The peer is authenticated.
+        case established(ConnectionSummary)
+        /// Closed: the last bytes are being handed to the driver, then `close` follows.
+        case closing
+    }
+
+    var phase: Phase
+    /// `nil` until the TCP connection is open.
+    var connection: Connection?
+    let direction: ConnectionDirection
+    let remote: SocketAddress
+    var local: SocketAddress?
+    /// The dial this socket is an attempt of, and the address it tried.
+    let dial: DialID?
+    let dialedAddress: Multiaddr?
+    /// The listener that accepted it.
+    let listener: ListenerID?
+    var streams: [StreamID: StreamSlot] = [:]
+    /// The driver's socket holds more unsent bytes than it wants: no transmit, no reads.
+    var transportBlocked = false
+    /// The peer sent GoAway: no new streams on this connection.
+    var remoteGoingAway = false
+    /// The earliest deadline of the connection and its streams, kept current after every
+    /// change so the swarm's `nextDeadline` is a scan of plain values.
+    var deadline: Instant?
+
+    var peer: PeerID? {
+        if case .established(let summary) = phase { return summary.peer }
+        return nil
+    }
+
+    var summary: ConnectionSummary? {
+        if case .established(let summary) = phase { return summary }
+        return nil
+    }
+
+    var isClosing: Bool {
+        if case .closing = phase { return true }
+        return false
+    }
+
+    /// Recomputes `deadline` from the phase, the connection and the streams.
+    mutating func refreshDeadline() {
+        var earliest: Instant?
+        if case .connecting(let deadline) = phase { earliest = deadline }
+        if let connection { earliest = earliest.earliest(connection.nextDeadline) }
+        for slot in streams.values {
+            if case .protocolStream(let stream) = slot { earliest = earliest.earliest(stream.nextDeadline) }
+        }
+        deadline = earliest
+    }
+}
+
+/// What the swarm does with one stream of a connection.
+enum StreamSlot {
+    /// An outbound stream whose protocol is being negotiated, and what it is for.
+    case opening(OutboundPurpose)
+    /// A stream the swarm runs with a built-in protocol machine.
+    case protocolStream(ProtocolStream)
+    /// A stream the application reads and writes.
+    case application
+}
+
+/// Why the swarm opened an outbound stream.
+enum OutboundPurpose {
+    /// The application asked for a stream.
+    case application(RequestID)
+    /// Our identify request after a connection is established.
+    case identify
+    /// An identify push after our addresses or protocols changed.
+    case identifyPush
+    case ping(RequestID, count: Int)
+    case perf(RequestID, uploadBytes: UInt64, downloadBytes: UInt64)
+    case echo(RequestID, byteCount: UInt64)
+
+    var request: RequestID? {
+        switch self {
+        case .application(let id), .ping(let id, _), .perf(let id, _, _), .echo(let id, _): id
+        case .identify, .identifyPush: nil
+        }
+    }
+
+    var protocols: [String] {
+        switch self {
+        case .application: []
+        case .identify: [StreamProtocolID.identify]
+        case .identifyPush: [StreamProtocolID.identifyPush]
+        case .ping: [StreamProtocolID.ping]
+        case .perf: [StreamProtocolID.perf]
+        case .echo: [StreamProtocolID.echo]
+        }
+    }
+}

@@ -1,0 +1,218 @@
+/// What the swarm does with each connection's events.
+extension Swarm {
+    /// Drains a connection's events and acts on them. The slot is out of `connections`
+    /// while this runs. Returns whether there was any event.
+    @discardableResult
+    mutating func processConnectionEvents(_ slot: inout ConnectionSlot, id: ConnectionID, now: Instant) -> Bool {
+        var handledAny = false
+        while let event = slot.connection?.pollEvent() {
+            handledAny = true
+            switch event {
+            case .established(let establishment):
+                connectionEstablished(&slot, id: id, establishment, now: now)
+            case .inboundStream(let stream, let name):
+                inboundStream(&slot, id: id, stream: stream, protocol: name, now: now)
+            case .streamNegotiated(let stream, let name):
+                outboundStreamNegotiated(&slot, id: id, stream: stream, protocol: name, now: now)
+            case .streamNegotiationFailed(let stream, let failure):
+                outboundStreamFailed(&slot, id: id, stream: stream, failure: failure)
+            case .streamReadable(let stream), .streamWritable(let stream), .streamRemoteClosed(let stream):
+                streamProgressed(&slot, id: id, stream: stream, event: event, now: now)
+            case .streamReset(let stream):
+                streamEnded(&slot, id: id, stream: stream, reset: true)
+            case .streamClosed(let stream):
+                streamEnded(&slot, id: id, stream: stream, reset: false)
+            case .roundTripTime(let time):
+                events.append(.roundTripTime(id, time))
+                if let peer = slot.peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
+            case .remoteGoingAway:
+                slot.remoteGoingAway = true
+            case .closed(let reason):
+                connectionClosed(&slot, id: id, reason: reason, now: now)
+            }
+        }
+        return handledAny
+    }
+
+    private mutating func connectionEstablished(
+        _ slot: inout ConnectionSlot, id: ConnectionID, _ establishment: ConnectionEstablishment, now: Instant
+    ) {
+        let peer = establishment.remotePeer
+        let existing = connectionsByPeer[peer] ?? []
+        guard peer != localPeer, existing.count < configuration.maximumConnectionsPerPeer else {
+            slot.connection?.close(now: now)
+            return
+        }
+        let summary = ConnectionSummary(
+            id: id, peer: peer, direction: slot.direction, remoteAddress: slot.remote.tcpMultiaddr,
+            localAddress: slot.local?.tcpMultiaddr ?? Multiaddr())
+        slot.phase = .established(summary)
+        connectionsByPeer[peer] = existing + [id]
+        let connected = connectedPeers
+        peerStore.setPublicKey(establishment.remotePublicKey, for: peer, now: now, keeping: connected)
+        if slot.direction == .outbound, let address = slot.dialedAddress {
+            peerStore.addAddresses([address], for: peer, now: now, keeping: connected)
+        }
+        events.append(.connectionEstablished(summary))
+        openBuiltinStream(&slot, id: id, purpose: .identify, now: now)
+        if let dial = slot.dial { dialSucceeded(dial, connection: id, peer: peer, slot: &slot, now: now) }
+    }
+
+    private mutating func inboundStream(
+        _ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, protocol name: String, now: Instant
+    ) {
+        let machine: ProtocolStream.Machine?
+        switch name {
+        case StreamProtocolID.identify:
+            machine = try? .identifyWriter(IdentifyResponder(
+                info: localIdentifyInfo(), observedAddress: slot.remote.tcpMultiaddr))
+        case StreamProtocolID.identifyPush:
+            machine = .identifyReader(
+                IdentifyRequester(now: now, expectedPeer: slot.peer, timeout: configuration.protocolTimeout), isPush: true)
+        case StreamProtocolID.ping:
+            machine = try? .pingServer(PingServer())
+        case StreamProtocolID.perf where configuration.servesPerf:
+            machine = .perfServer(PerfServer(maximumDownloadBytes: configuration.maximumPerfDownloadBytes))
+        case StreamProtocolID.echo where configuration.servesEcho:
+            machine = try? .echoServer(EchoServer(maximumBufferedBytes: configuration.echoBufferBytes))
+        default:
+            machine = nil
+        }
+        if let machine {
+            slot.streams[stream] = .protocolStream(ProtocolStream(machine))
+            pumpProtocolStream(&slot, connectionID: id, streamID: stream, now: now)
+        } else if applicationProtocols.contains(name), let peer = slot.peer {
+            slot.streams[stream] = .application
+            events.append(.inboundStream(SwarmStreamID(connection: id, stream: stream), protocol: name, peer: peer))
+        } else {
+            try? slot.connection?.reset(stream, now: now)
+        }
+    }
+
+    private mutating func outboundStreamNegotiated(
+        _ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, protocol name: String, now: Instant
+    ) {
+        guard case .opening(let purpose)? = slot.streams[stream] else { return }
+        let machine: ProtocolStream.Machine
+        switch purpose {
+        case .application(let request):
+            slot.streams[stream] = .application
+            requests[request] = nil
+            events.append(.streamOpened(request, SwarmStreamID(connection: id, stream: stream), protocol: name))
+            return
+        case .identify:
+            machine = .identifyReader(
+                IdentifyRequester(now: now, expectedPeer: slot.peer, timeout: configuration.protocolTimeout), isPush: false)
+        case .identifyPush:
+            guard let writer = try? IdentifyResponder(info: localIdentifyInfo(), observedAddress: slot.remote.tcpMultiaddr) else {
+                try? slot.connection?.reset(stream, now: now)
+                slot.streams[stream] = nil
+                return
+            }
+            machine = .identifyWriter(writer)
+        case .ping(_, let count):
+            guard var client = try? PingClient(timeout: configuration.protocolTimeout) else { return }
+            try? client.ping(now: now, using: &generator)
+            machine = .pingClient(client, remaining: max(count - 1, 0), times: [])
+        case .perf(_, let upload, let download):
+            machine = .perfClient(PerfClient(uploadBytes: upload, downloadBytes: download, now: now))
+        case .echo(_, let count):
+            machine = .echoClient(EchoClient(byteCount: count, now: now, timeout: nil, using: &generator))
+        }
+        slot.streams[stream] = .protocolStream(ProtocolStream(machine, request: purpose.request))
+        pumpProtocolStream(&slot, connectionID: id, streamID: stream, now: now)
+    }
+
+    private mutating func outboundStreamFailed(
+        _ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, failure: ConnectionStreamFailure
+    ) {
+        let request: RequestID?
+        let protocols: [String]
+        switch slot.streams.removeValue(forKey: stream) {
+        case .opening(let purpose)?:
+            request = purpose.request
+            protocols = purpose.request.flatMap { requests[$0]?.protocols } ?? purpose.protocols
+        case .protocolStream(let protocolStream)?:
+            // Optimistic negotiation: the machine started before the refusal came.
+            guard !protocolStream.finished else { return }
+            request = protocolStream.request
+            protocols = request.flatMap { requests[$0].map { $0.protocols.isEmpty ? $0.purpose.protocols : $0.protocols } } ?? []
+        case .application?:
+            // Optimistic negotiation handed the stream out before the peer refused it.
+            events.append(.streamReset(SwarmStreamID(connection: id, stream: stream)))
+            return
+        case nil:
+            return
+        }
+        guard let request else { return }
+        switch failure {
+        case .negotiation(.protocolRefused), .negotiation(.noProtocolInCommon):
+            completeRequest(request, .failed(.protocolNotSupported(protocols)))
+        default:
+            completeRequest(request, .failed(.negotiationFailed(failure)))
+        }
+    }
+
+    private mutating func streamProgressed(
+        _ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, event: ConnectionEvent, now: Instant
+    ) {
+        switch slot.streams[stream] {
+        case .protocolStream?:
+            pumpProtocolStream(&slot, connectionID: id, streamID: stream, now: now)
+        case .application?:
+            let handle = SwarmStreamID(connection: id, stream: stream)
+            switch event {
+            case .streamReadable: events.append(.streamReadable(handle))
+            case .streamWritable: events.append(.streamWritable(handle))
+            case .streamRemoteClosed: events.append(.streamRemoteClosed(handle))
+            default: break
+            }
+        case .opening?, nil:
+            break
+        }
+    }
+
+    private mutating func streamEnded(_ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, reset: Bool) {
+        switch slot.streams.removeValue(forKey: stream) {
+        case .protocolStream(let protocolStream)?:
+            if !protocolStream.finished, let request = protocolStream.request {
+                completeRequest(request, .failed(reset ? .streamReset : .protocolFailed("stream closed early")))
+            }
+        case .opening(let purpose)?:
+            if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
+        case .application?:
+            let handle = SwarmStreamID(connection: id, stream: stream)
+            events.append(reset ? .streamReset(handle) : .streamClosed(handle))
+        case nil:
+            break
+        }
+    }
+
+    private mutating func connectionClosed(
+        _ slot: inout ConnectionSlot, id: ConnectionID, reason: ConnectionCloseReason, now: Instant
+    ) {
+        let wasEstablished = slot.summary
+        slot.phase = .closing
+        for (stream, streamSlot) in slot.streams {
+            switch streamSlot {
+            case .protocolStream(let protocolStream):
+                if !protocolStream.finished, let request = protocolStream.request {
+                    completeRequest(request, .failed(.streamReset))
+                }
+            case .opening(let purpose):
+                if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
+            case .application:
+                events.append(.streamReset(SwarmStreamID(connection: id, stream: stream)))
+            }
+        }
+        slot.streams.removeAll()
+        if let summary = wasEstablished {
+            var remaining = connectionsByPeer[summary.peer] ?? []
+            remaining.removeAll { $0 == id }
+            connectionsByPeer[summary.peer] = remaining.isEmpty ? nil : remaining
+            events.append(.connectionClosed(summary, reason))
+        } else if let dial = slot.dial, let address = slot.dialedAddress {
+            attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .upgrade(reason)), now: now)
+        }
+    }
+}

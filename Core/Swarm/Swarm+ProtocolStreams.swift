@@ -1,0 +1,112 @@
+/// Running the built-in protocol machines on their streams.
+extension Swarm {
+    /// Opens an outbound stream for one of the swarm's own purposes on an established
+    /// connection. A refusal completes the purpose's request with the reason.
+    mutating func openBuiltinStream(_ slot: inout ConnectionSlot, id: ConnectionID, purpose: OutboundPurpose, now: Instant) {
+        let protocols: [String]
+        if case .application(let request) = purpose {
+            protocols = requests[request]?.protocols ?? []
+        } else {
+            protocols = purpose.protocols
+        }
+        do throws(ConnectionUsageError) {
+            guard var connection = slot.connection else { throw .closed }
+            slot.connection = nil
+            defer { slot.connection = connection }
+            let stream = try connection.openStream(protocols: protocols, now: now)
+            slot.streams[stream] = .opening(purpose)
+        } catch {
+            if let request = purpose.request { completeRequest(request, .failed(.streamRefused(error))) }
+        }
+    }
+
+    /// Moves bytes between a protocol stream and its machine until neither can go further:
+    /// reads as much as the machine takes, writes what it produced as far as the stream's
+    /// window allows, half-closes when the machine is done, and acts on its outcomes.
+    mutating func pumpProtocolStream(_ slot: inout ConnectionSlot, connectionID: ConnectionID, streamID: StreamID, now: Instant) {
+        guard case .protocolStream(var stream)? = slot.streams.removeValue(forKey: streamID),
+              var connection = slot.connection
+        else { return }
+        slot.connection = nil
+        var reset = false
+        var progressed = true
+        while progressed && !reset {
+            progressed = false
+            // Input, as far as the machine takes it.
+            while !stream.endOfStreamDelivered {
+                let capacity = stream.receiveCapacity
+                guard capacity > 0 else { break }
+                readScratch.removeAll(keepingCapacity: true)
+                let result = try? connection.read(streamID, into: &readScratch, maximum: min(capacity, 64 * 1024), now: now)
+                switch result {
+                case .bytes(let count)?:
+                    guard count > 0 else { break }
+                    stream.receive(readScratch.span, now: now)
+                    progressed = true
+                    continue
+                case .endOfStream?:
+                    stream.receiveEndOfStream(now: now)
+                    progressed = true
+                case .wouldBlock?, nil:
+                    break
+                }
+                break
+            }
+            // Output, as far as the stream's window takes it.
+            while !stream.writeClosed {
+                stream.refillPendingOutput()
+                guard stream.hasPendingOutput else { break }
+                let written: Int
+                do {
+                    written = try stream.pendingOutput.withUnsafeBufferPointer { (buffer) throws(ConnectionUsageError) in
+                        try connection.write(streamID, buffer.span.extracting(stream.pendingOffset...), now: now)
+                    }
+                } catch .streamNotNegotiated {
+                    // The proposal is still waiting for window; `streamWritable` follows.
+                    break
+                } catch {
+                    if !stream.finished, let request = stream.request {
+                        completeRequest(request, .failed(.streamRefused(error)))
+                    }
+                    stream.finished = true
+                    reset = true
+                    break
+                }
+                guard written > 0 else { break }
+                stream.pendingOffset += written
+                progressed = true
+            }
+            if !reset, !stream.writeClosed, !stream.hasPendingOutput, stream.wantsToCloseWrite {
+                try? connection.closeWrite(streamID, now: now)
+                stream.writeClosed = true
+                progressed = true
+            }
+            for outcome in stream.drainOutcomes(now: now, using: &generator) {
+                switch outcome {
+                case .identified(let info, let isPush):
+                    stream.finished = true
+                    if let peer = slot.peer { identified(peer, info: info, isPush: isPush, now: now) }
+                case .pingRoundTrip(let time):
+                    if let request = stream.request { events.append(.pingRoundTrip(request, time)) }
+                    if let peer = slot.peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
+                    progressed = true
+                case .completed(let outcome):
+                    stream.finished = true
+                    if let request = stream.request { completeRequest(request, outcome) }
+                case .failed(let reason):
+                    if !stream.finished, let request = stream.request {
+                        completeRequest(request, .failed(.protocolFailed(reason)))
+                    }
+                    stream.finished = true
+                    reset = true
+                }
+            }
+        }
+        if reset {
+            try? connection.reset(streamID, now: now)
+        } else {
+            slot.streams[streamID] = .protocolStream(stream)
+        }
+        slot.connection = connection
+    }
+}

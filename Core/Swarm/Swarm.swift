@@ -1,0 +1,222 @@
+import DequeModule
+
+/// The sans-IO libp2p host: it owns every connection machine, the streams the node serves
+/// itself (identify, identify push, ping, perf, echo), the peer store, dials and listeners,
+/// and hands everything else to the application.
+///
+/// It has the machine contract's shape, widened to many sockets:
+/// - the driver reports socket events with `listenerStarted`, `accepted`, `connected`,
+///   `connectFailed`, `received`, `transportClosed`, `transportBlocked`/`transportUnblocked`,
+///   and name lookups with `hostLookupCompleted`, `datagramReceived`, `datagramFailed`;
+/// - the application commands with `listen`, `dial`, `openStream`, `ping`, `perf`, `echo`,
+///   stream `read`/`write`/`closeWrite`/`reset`, `closeConnection` and `shutdown`;
+/// - after each input the driver drains `pollTransmit` (bytes for a connection's socket),
+///   then `pollAction` (sockets to open and close, lookups), arms a timer for
+///   `nextDeadline` and calls `handleTimeout` when it fires; the application drains
+///   `pollEvent`.
+///
+/// All policy lives here (what to dial, when to give up, which limits apply), so the
+/// deterministic simulator and the libuv driver run the same decisions.
+public struct Swarm {
+    /// This node's peer ID.
+    public let localPeer: PeerID
+    /// Settings and limits.
+    public let configuration: SwarmConfiguration
+    /// What the swarm knows of other peers.
+    public internal(set) var peerStore: PeerStore
+
+    let identityKey: PrivateKey
+    let noiseIdentity: NoiseIdentity
+    var generator: any RandomNumberGenerator
+
+    var connections: [ConnectionID: ConnectionSlot] = [:]
+    /// Established connections by peer, oldest first.
+    var connectionsByPeer: [PeerID: [ConnectionID]] = [:]
+    var listeners: [ListenerID: ListenerState] = [:]
+    var dials: [DialID: DialState] = [:]
+    /// Application dials waiting on a shared dial, by the shared dial's identifier.
+    var dialsByPeer: [PeerID: DialID] = [:]
+    var requests: [RequestID: PendingRequest] = [:]
+    /// Protocols the application handles, in the order they were added.
+    var applicationProtocols: [String] = []
+    /// Addresses other peers reported seeing us at, with how many peers reported each.
+    public internal(set) var observedAddresses: [Multiaddr: Set<PeerID>] = [:]
+
+    var actions: Deque<SwarmAction> = []
+    var events: Deque<SwarmEvent> = []
+    /// Connections that may have bytes to send, in the order they got them.
+    var transmitQueue: Deque<ConnectionID> = []
+    var transmitQueued: Set<ConnectionID> = []
+    var lastIdentifier: UInt64 = 0
+    var recordSequence: UInt64
+    var cachedSignedRecord: SignedPeerRecord?
+    /// The time of the latest input, for work set off by `pollTransmit`, which takes none.
+    var latestInput: Instant
+    var isShutDown = false
+    /// Scratch buffer for reads from streams into protocol machines.
+    var readScratch: [UInt8] = []
+
+    /// A swarm for `identityKey`.
+    ///
+    /// - Parameters:
+    ///   - generator: randomness for Noise keys and ping payloads; pass
+    ///     `SecureRandomNumberGenerator` outside tests and simulations.
+    public init(
+        identityKey: PrivateKey, configuration: SwarmConfiguration = .init(), now: Instant,
+        using generator: some RandomNumberGenerator
+    ) throws(KeyError) {
+        var generator = generator
+        self.identityKey = identityKey
+        self.localPeer = identityKey.peerID
+        self.configuration = configuration
+        self.noiseIdentity = try NoiseIdentity(identityKey: identityKey, using: &generator)
+        self.generator = generator
+        self.peerStore = PeerStore(limits: configuration.peerStore)
+        self.recordSequence = configuration.peerRecordSequenceBase
+        self.latestInput = now
+        self.cachedSignedRecord = try SignedPeerRecord(
+            sealing: PeerRecord(peerID: localPeer, seq: recordSequence, addresses: []), with: identityKey)
+    }
+
+    // MARK: - Draining
+
+    /// The next action for the driver, or `nil`. Drain `pollTransmit` first.
+    public mutating func pollAction() -> SwarmAction? {
+        actions.popFirst()
+    }
+
+    /// The next event for the application, or `nil`.
+    public mutating func pollEvent() -> SwarmEvent? {
+        events.popFirst()
+    }
+
+    /// Appends bytes for one connection's socket to `buffer` and names the connection, or
+    /// returns `nil` when no connection has bytes to send. Call until `nil`, writing each
+    /// chunk to its socket, before draining `pollAction`.
+    public mutating func pollTransmit(into buffer: inout [UInt8]) -> ConnectionID? {
+        while let id = transmitQueue.popFirst() {
+            transmitQueued.remove(id)
+            guard var slot = connections.removeValue(forKey: id) else { continue }
+            if slot.transportBlocked && !slot.isClosing {
+                connections[id] = slot
+                continue
+            }
+            let start = buffer.count
+            var requeue = false
+            while slot.connection != nil {
+                while slot.connection!.pollTransmit(into: &buffer) > 0 {}
+                if slot.isClosing { break }
+                // Draining may have made streams writable (the muxer's send queue emptied),
+                // and their new bytes go out in the same chunk.
+                guard processConnectionEvents(&slot, id: id, now: latestInput) else { break }
+                if buffer.count - start >= Self.transmitChunkLimit {
+                    requeue = true
+                    break
+                }
+            }
+            if slot.isClosing {
+                // The last bytes (a GoAway) are out: the socket can go.
+                actions.append(.close(id))
+                if buffer.count > start { return id }
+                continue
+            }
+            slot.refreshDeadline()
+            connections[id] = slot
+            if requeue { enqueueTransmit(id) }
+            if buffer.count > start { return id }
+        }
+        return nil
+    }
+
+    /// The most bytes `pollTransmit` hands out for one connection in one call (more may
+    /// follow in the next call).
+    static let transmitChunkLimit = 1 << 20
+
+    /// The earliest time `handleTimeout` must be called, or `nil`.
+    public var nextDeadline: Instant? {
+        var earliest: Instant?
+        for slot in connections.values { earliest = earliest.earliest(slot.deadline) }
+        for dial in dials.values {
+            earliest = earliest.earliest(dial.deadline)
+            earliest = earliest.earliest(dial.nextAttemptAt)
+        }
+        return earliest
+    }
+
+    /// Runs everything whose deadline has come: connect and dial timeouts, the next dial
+    /// attempt, connection keepalives and handshakes, protocol stream timeouts.
+    public mutating func handleTimeout(now: Instant) {
+        latestInput = max(latestInput, now)
+        let due = connections.compactMap { id, slot in slot.deadline.map { $0 <= now ? id : nil } ?? nil }
+        for id in due.sorted() {
+            guard var slot = connections.removeValue(forKey: id) else { continue }
+            if case .connecting(let deadline) = slot.phase, deadline <= now {
+                connections[id] = slot
+                connectFailed(id, .timedOut, now: now)
+                continue
+            }
+            slot.connection?.handleTimeout(now: now)
+            for streamID in slot.streams.keys {
+                guard case .protocolStream(var stream)? = slot.streams.removeValue(forKey: streamID) else { continue }
+                if let deadline = stream.nextDeadline, deadline <= now { stream.handleTimeout(now: now) }
+                slot.streams[streamID] = .protocolStream(stream)
+                pumpProtocolStream(&slot, connectionID: id, streamID: streamID, now: now)
+            }
+            processConnectionEvents(&slot, id: id, now: now)
+            settle(slot, id: id)
+        }
+        for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard let dial = dials[id] else { continue }
+            if dial.deadline <= now {
+                failDial(id, .timedOut, now: now)
+            } else if let next = dial.nextAttemptAt, next <= now {
+                startNextAttempt(id, now: now)
+            }
+        }
+    }
+
+    // MARK: - Bookkeeping
+
+    mutating func makeIdentifier() -> UInt64 {
+        lastIdentifier += 1
+        return lastIdentifier
+    }
+
+    mutating func enqueueTransmit(_ id: ConnectionID) {
+        if transmitQueued.insert(id).inserted { transmitQueue.append(id) }
+    }
+
+    /// Puts a slot taken out of `connections` back, with its deadline refreshed and its
+    /// socket queued for transmit.
+    mutating func settle(_ slot: ConnectionSlot, id: ConnectionID) {
+        var slot = slot
+        slot.refreshDeadline()
+        connections[id] = slot
+        if slot.connection != nil { enqueueTransmit(id) }
+    }
+
+    /// The peers with an established connection.
+    var connectedPeers: Set<PeerID> { Set(connectionsByPeer.keys) }
+
+    /// The established connections to `peer`, oldest first.
+    public func connections(to peer: PeerID) -> [ConnectionSummary] {
+        (connectionsByPeer[peer] ?? []).compactMap { connections[$0]?.summary }
+    }
+
+    /// Every established connection.
+    public var establishedConnections: [ConnectionSummary] {
+        connections.values.compactMap(\.summary).sorted { $0.id < $1.id }
+    }
+
+    /// The number of sockets the swarm holds (connecting, upgrading, established, closing).
+    public var connectionCount: Int { connections.count }
+
+    /// Whether `shutdown` was called and every socket is closed.
+    public var isIdle: Bool { isShutDown && connections.isEmpty && dials.isEmpty }
+}
+
+/// A listener and the addresses it listens on.
+struct ListenerState {
+    let requested: Multiaddr
+    var addresses: [Multiaddr] = []
+}

@@ -1,0 +1,166 @@
+/// What the swarm reports to the application, drained with `Swarm.pollEvent()`.
+public enum SwarmEvent: Equatable, Sendable {
+    /// A listener is open; `addresses` are its full addresses (an unspecified address is
+    /// expanded to the host's interface addresses), each ending with `/p2p/<local ID>`.
+    case listening(ListenerID, addresses: [Multiaddr])
+    /// A listener could not be opened.
+    case listenFailed(ListenerID, address: Multiaddr, TransportFailure)
+    /// A connection finished its upgrade: the peer is authenticated.
+    case connectionEstablished(ConnectionSummary)
+    /// An established connection ended.
+    case connectionClosed(ConnectionSummary, ConnectionCloseReason)
+    /// A dial succeeded on this connection (possibly one that already existed).
+    case dialSucceeded(DialID, peer: PeerID, connection: ConnectionID)
+    /// A dial failed.
+    case dialFailed(DialID, DialFailure)
+    /// Identify (or identify push) told us about a peer; the peer store is updated.
+    case peerIdentified(PeerID, IdentifyInfo)
+    /// A peer told us how it sees our address (identify's observed address).
+    case addressObserved(Multiaddr, by: PeerID)
+    /// A connection measured a round-trip time (Yamux keepalive or ping).
+    case roundTripTime(ConnectionID, Duration)
+    /// The peer opened a stream for a protocol the application handles.
+    case inboundStream(SwarmStreamID, protocol: String, peer: PeerID)
+    /// An outbound stream the application asked for is ready for data.
+    case streamOpened(RequestID, SwarmStreamID, protocol: String)
+    /// Data can be read from an application stream whose buffer was empty.
+    case streamReadable(SwarmStreamID)
+    /// An application stream that took only part of a write can take more.
+    case streamWritable(SwarmStreamID)
+    /// The peer half-closed an application stream; what is buffered stays readable.
+    case streamRemoteClosed(SwarmStreamID)
+    /// An application stream was reset (by the peer, or because its connection closed).
+    case streamReset(SwarmStreamID)
+    /// An application stream is finished in both directions and fully read.
+    case streamClosed(SwarmStreamID)
+    /// One ping of a `ping` request came back.
+    case pingRoundTrip(RequestID, Duration)
+    /// A request finished: a stream could not be opened, or a ping, perf or echo request
+    /// ended (successfully or not).
+    case requestCompleted(RequestID, RequestOutcome)
+}
+
+/// What the application is told about a connection.
+public struct ConnectionSummary: Equatable, Hashable, Sendable {
+    /// The connection.
+    public let id: ConnectionID
+    /// The authenticated peer.
+    public let peer: PeerID
+    /// Whether this side dialed it.
+    public let direction: ConnectionDirection
+    /// The peer's socket address as a multiaddr.
+    public let remoteAddress: Multiaddr
+    /// This side's socket address as a multiaddr.
+    public let localAddress: Multiaddr
+}
+
+/// How a request ended.
+public enum RequestOutcome: Equatable, Sendable {
+    /// Every ping of the request came back, with these round-trip times.
+    case pinged([Duration])
+    /// A perf run finished.
+    case perf(PerfResult)
+    /// An echo exchange returned every byte unchanged.
+    case echoed(byteCount: UInt64, elapsed: Duration)
+    /// The request failed.
+    case failed(RequestFailure)
+}
+
+/// Why a request failed.
+public enum RequestFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    /// There is no connection to the peer and the dial for it failed.
+    case dialFailed(DialFailure)
+    /// There is no connection to the peer and no address to dial.
+    case notConnected(PeerID)
+    /// The connection named in the request is not open.
+    case unknownConnection(ConnectionID)
+    /// The peer supports none of the protocols (or refused the optimistic one).
+    case protocolNotSupported([String])
+    /// The stream could not be negotiated (timeout, reset, malformed messages).
+    case negotiationFailed(ConnectionStreamFailure)
+    /// The connection refused the stream (too many streams, closing…).
+    case streamRefused(ConnectionUsageError)
+    /// The peer reset the stream, or its connection closed, before the request finished.
+    case streamReset
+    /// The peer broke the protocol, or it did not answer in time.
+    case protocolFailed(String)
+    /// Too many requests are waiting or running.
+    case tooManyRequests
+    /// The swarm is shutting down.
+    case shutdown
+
+    public var description: String {
+        switch self {
+        case .tooManyRequests: "too many requests in progress"
+        case .dialFailed(let failure): "dial failed: \(failure)"
+        case .notConnected(let peer): "not connected to \(peer) and no address known"
+        case .unknownConnection(let id): "\(id) is not open"
+        case .protocolNotSupported(let protocols): "peer does not support \(protocols.joined(separator: ", "))"
+        case .negotiationFailed(let failure): "stream negotiation failed: \(failure)"
+        case .streamRefused(let error): "stream refused: \(error)"
+        case .streamReset: "stream reset"
+        case .protocolFailed(let text): text
+        case .shutdown: "shutting down"
+        }
+    }
+}
+
+/// Why a dial failed.
+public enum DialFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The address is not one this swarm can dial (only TCP over IPv4, IPv6 and DNS names).
+    case unsupportedAddress(Multiaddr)
+    /// The peer is known but no dialable address is.
+    case noAddresses(PeerID)
+    /// Resolving the address's name failed.
+    case resolutionFailed(String)
+    /// Every address failed; one reason per attempt.
+    case allAttemptsFailed([DialAttemptFailure])
+    /// The dial did not finish within the dial timeout.
+    case timedOut
+    /// The address names this node itself.
+    case dialedSelf
+    /// The connection limit is reached.
+    case connectionLimitReached
+    /// The swarm is shutting down.
+    case shutdown
+
+    public var description: String {
+        switch self {
+        case .unsupportedAddress(let address): "unsupported address \(address)"
+        case .noAddresses(let peer): "no known address for \(peer)"
+        case .resolutionFailed(let text): "could not resolve: \(text)"
+        case .allAttemptsFailed(let attempts):
+            attempts.map { "\($0.address): \($0.reason)" }.joined(separator: "; ")
+        case .timedOut: "dial timed out"
+        case .dialedSelf: "cannot dial self"
+        case .connectionLimitReached: "connection limit reached"
+        case .shutdown: "shutting down"
+        }
+    }
+}
+
+/// One failed attempt of a dial.
+public struct DialAttemptFailure: Equatable, Sendable {
+    /// The address tried.
+    public let address: Multiaddr
+    /// What went wrong.
+    public let reason: DialAttemptFailureReason
+}
+
+/// What went wrong in one attempt of a dial.
+public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertible {
+    /// The socket could not be opened.
+    case transport(TransportFailure)
+    /// The socket opened but the upgrade failed (wrong peer, no common protocol…).
+    case upgrade(ConnectionCloseReason)
+    /// The attempt was given up for a faster one, or at the dial's deadline.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .transport(let failure): failure.description
+        case .upgrade(let reason): "upgrade failed: \(reason)"
+        case .cancelled: "cancelled"
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Testing
+import TraverseCore
+
+/// Several swarms on an in-memory network with virtual time: it performs their actions
+/// (listeners, connects, closes, byte delivery in order) the way a driver would, with no
+/// latency. Sockets are pairs of connection IDs on two swarms.
+struct SwarmNetwork {
+    struct Node {
+        var swarm: Swarm
+        let host: IPv4Address
+        var events: [SwarmEvent] = []
+        var paused: Set<ConnectionID> = []
+    }
+
+    struct Endpoint: Hashable {
+        let node: Int
+        let connection: ConnectionID
+    }
+
+    var nodes: [Node] = []
+    var now = Instant(nanoseconds: 1_000_000_000)
+    /// Listening sockets: address → (node, listener).
+    var listeners: [SocketAddress: (node: Int, listener: ListenerID)] = [:]
+    /// Each open socket and the one at its other end.
+    var links: [Endpoint: Endpoint] = [:]
+    /// Connects that get no answer (a black-holed address): they time out.
+    var blackHoles: Set<SocketAddress> = []
+    /// Bytes in flight per socket, delivered in order.
+    var inFlight: [Endpoint: [UInt8]] = [:]
+    private var nextPort: UInt16 = 40000
+
+    /// Adds a node with an Ed25519 key from `seed` at 10.0.0.<index+1>.
+    @discardableResult
+    mutating func addNode(seed: UInt8, configuration: SwarmConfiguration = .init()) throws -> Int {
+        let key = try PrivateKey(ed25519Seed: [UInt8](repeating: seed, count: 32))
+        let swarm = try Swarm(
+            identityKey: key, configuration: configuration, now: now,
+            using: SeededRandomNumberGenerator(seed: UInt64(seed)))
+        nodes.append(Node(swarm: swarm, host: IPv4Address(10, 0, 0, UInt8(nodes.count + 1))))
+        return nodes.count - 1
+    }
+
+    func peer(_ node: Int) -> PeerID { nodes[node].swarm.localPeer }
+
+    /// Runs until nothing moves (no bytes, no actions), without advancing time.
+    mutating func settle(maximumRounds: Int = 1_000_000) {
+        for _ in 0..<maximumRounds {
+            if !step() { return }
+        }
+        Issue.record("the network did not settle")
+    }
+
+    /// Advances virtual time to `deadline` or the earliest deadline, whichever is first,
+    /// settling at each deadline on the way.
+    mutating func advance(by duration: Duration) {
+        let end = now + duration
+        settle()
+        while true {
+            let next = nodes.compactMap(\.swarm.nextDeadline).min()
+            guard let next, next <= end else { break }
+            now = max(now, next)
+            for index in nodes.indices { nodes[index].swarm.handleTimeout(now: now) }
+            settle()
+        }
+        now = end
+        for index in nodes.indices { nodes[index].swarm.handleTimeout(now: now) }
+        settle()
+    }
+
+    /// Runs until `condition` holds, advancing time in small steps; fails after `limit`.
+    mutating func run(until limit: Duration = .seconds(60), _ condition: (SwarmNetwork) -> Bool) {
+        let end = now + limit
+        settle()
+        while !condition(self) {
+            guard now < end else {
+                Issue.record("condition not reached within \(limit)")
+                return
+            }
+            advance(by: .milliseconds(100))
+        }
+    }
+
+    /// One round: transmit, actions, delivery. Returns whether anything happened.
+    private mutating func step() -> Bool {
+        var moved = false
+        var buffer: [UInt8] = []
+        for index in nodes.indices {
+            while true {
+                buffer.removeAll(keepingCapacity: true)
+                guard let id = nodes[index].swarm.pollTransmit(into: &buffer) else { break }
+                let source = Endpoint(node: index, connection: id)
+                if let destination = links[source] {
+                    inFlight[destination, default: []].append(contentsOf: buffer)
+                }
+                moved = true
+            }
+            while let action = nodes[index].swarm.pollAction() {
+                perform(action, on: index)
+                moved = true
+            }
+            while let event = nodes[index].swarm.pollEvent() {
+                nodes[index].events.append(event)
+                moved = true
+            }
+        }
+        for (endpoint, bytes) in inFlight where !bytes.isEmpty {
+            guard !nodes[endpoint.node].paused.contains(endpoint.connection) else { continue }
+            inFlight[endpoint] = []
+            nodes[endpoint.node].swarm.received(endpoint.connection, bytes.span, now: now)
+            moved = true
+        }
+        return moved
+    }
+
+    private mutating func perform(_ action: SwarmAction, on index: Int) {
+        switch action {
+        case .listen(let id, let address):
+            var bound = address
+            if address.port == 0 {
+                bound = address.with(port: nextPort)
+                nextPort += 1
+            }
+            if case .ipv4(let ip, _) = bound, ip.value == 0 {
+                bound = .ipv4(nodes[index].host, port: bound.port)
+            }
+            if listeners[bound] != nil {
+                nodes[index].swarm.listenerFailed(id, .addressInUse, now: now)
+            } else {
+                listeners[bound] = (index, id)
+                nodes[index].swarm.listenerStarted(id, boundAddress: bound, interfaces: [], now: now)
+            }
+        case .closeListener(let id):
+            listeners = listeners.filter { !($0.value.node == index && $0.value.listener == id) }
+        case .connect(let id, let remote, _):
+            if blackHoles.contains(remote) { return }
+            guard let (target, listener) = listeners[remote] else {
+                nodes[index].swarm.connectFailed(id, .connectionRefused, now: now)
+                return
+            }
+            let local = SocketAddress.ipv4(nodes[index].host, port: nextPort)
+            nextPort += 1
+            guard let accepted = nodes[target].swarm.accepted(listener: listener, remote: local, local: remote, now: now) else {
+                nodes[index].swarm.connectFailed(id, .connectionReset, now: now)
+                return
+            }
+            links[Endpoint(node: index, connection: id)] = Endpoint(node: target, connection: accepted)
+            links[Endpoint(node: target, connection: accepted)] = Endpoint(node: index, connection: id)
+            nodes[index].swarm.connected(id, local: local, now: now)
+        case .close(let id):
+            let source = Endpoint(node: index, connection: id)
+            if let destination = links.removeValue(forKey: source) {
+                links[destination] = nil
+                // Deliver what is in flight, then the end of the stream.
+                if let bytes = inFlight.removeValue(forKey: destination), !bytes.isEmpty {
+                    nodes[destination.node].swarm.received(destination.connection, bytes.span, now: now)
+                }
+                nodes[destination.node].swarm.transportClosed(destination.connection, nil, now: now)
+            }
+            inFlight[source] = nil
+        case .pauseReading(let id):
+            nodes[index].paused.insert(id)
+        case .resumeReading(let id):
+            nodes[index].paused.remove(id)
+        case .lookUpHost, .sendDatagram:
+            break
+        }
+    }
+
+    /// The events of `node` so far, cleared.
+    mutating func takeEvents(_ node: Int) -> [SwarmEvent] {
+        defer { nodes[node].events.removeAll() }
+        return nodes[node].events
+    }
+
+    /// The full listen address (with `/p2p`) of `node`'s first listener.
+    func listenAddress(_ node: Int) -> Multiaddr? {
+        for event in nodes[node].events {
+            if case .listening(_, let addresses) = event { return addresses.first }
+        }
+        return nil
+    }
+}
