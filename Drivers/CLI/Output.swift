@@ -41,6 +41,21 @@ extension ParsableCommand {
         }
     }
 
+    /// Runs `body`, turning any error into one line on stderr and exit status 1.
+    func reportingFailures(json: Bool, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as CommandFailure {
+            Self.fail(error.message, json: json)
+            throw ExitCode(1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Self.fail(String(describing: error), json: json)
+            throw ExitCode(1)
+        }
+    }
+
     static func fail(_ message: String, json: Bool) {
         let line = json ? Output.jsonLine(["error": message]) : "error: \(message)"
         FileHandle.standardError.write(Data((line + "\n").utf8))

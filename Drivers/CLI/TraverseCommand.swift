@@ -1,11 +1,14 @@
 import ArgumentParser
 
 /// `traverse`: the command-line front of Traverse.
-struct TraverseCommand: ParsableCommand {
+struct TraverseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "traverse",
         abstract: "libp2p NAT traversal in Swift: direct, relayed, hole-punched and NATS-tunnelled connections.",
-        subcommands: [KeygenCommand.self, IdCommand.self, InspectCommand.self])
+        subcommands: [
+            KeygenCommand.self, IdCommand.self, InspectCommand.self, ListenCommand.self, PingCommand.self,
+            PerfCommand.self, EchoCommand.self,
+        ])
 }
 
 /// Options every command shares.

@@ -1,4 +1,4 @@
 // The `traverse` executable.
 import ArgumentParser
 
-TraverseCommand.main()
+await TraverseCommand.main()

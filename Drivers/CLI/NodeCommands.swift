@@ -1,0 +1,306 @@
+import ArgumentParser
+import Foundation
+import TraverseCore
+import TraverseUV
+
+/// `traverse listen`: runs a node that serves identify, ping, perf and echo.
+struct ListenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "listen",
+        abstract: "Run a node: listen, serve identify, ping, perf and echo, and log connections until SIGINT/SIGTERM.")
+
+    @Option(name: .long, help: "Identity key file (created if missing). Default: ~/.traverse/identity.key.")
+    var key: String?
+
+    @Option(name: .long, help: "Address to listen on (repeatable). Default: port 4001 of every interface.")
+    var listen: [String] = []
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let out = Output(json: output.json)
+        try await reportingFailures(json: output.json) {
+            let identity = try NodeCommandSupport.loadOrCreateKey(at: key ?? NodeCommandSupport.defaultKeyPath)
+            let node = try Node(identityKey: identity)
+            let requested = listen.isEmpty ? ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"] : listen
+            var listening = 0
+            for text in requested {
+                let address = try NodeCommandSupport.multiaddr(text)
+                do {
+                    for full in try await node.listen(on: address) {
+                        out.emit(full.description, fields: ["event": "listening", "address": full.description])
+                    }
+                    listening += 1
+                } catch {
+                    // An IPv6 wildcard on a host without IPv6 is not worth failing for when
+                    // the defaults are in use; anything asked for explicitly is.
+                    guard listen.isEmpty else { throw error }
+                    Self.fail("cannot listen on \(text): \(error)", json: output.json)
+                }
+            }
+            guard listening > 0 else { throw CommandFailure("could not listen on any address") }
+            let logger = Task {
+                for await event in node.events {
+                    switch event {
+                    case .connectionEstablished(let summary):
+                        out.emit(
+                            "connected \(summary.peer) \(summary.direction) \(summary.remoteAddress)",
+                            fields: [
+                                "event": "connected", "peer_id": summary.peer.description,
+                                "direction": "\(summary.direction)", "address": summary.remoteAddress.description,
+                            ])
+                    case .connectionClosed(let summary, let reason):
+                        out.emit(
+                            "disconnected \(summary.peer) \(summary.remoteAddress): \(reason)",
+                            fields: [
+                                "event": "disconnected", "peer_id": summary.peer.description,
+                                "address": summary.remoteAddress.description, "reason": "\(reason)",
+                            ])
+                    case .peerIdentified(let peer, let info):
+                        out.emit(
+                            "identified \(peer) \(info.agentVersion ?? "?")",
+                            fields: [
+                                "event": "identified", "peer_id": peer.description,
+                                "agent_version": info.agentVersion ?? "", "protocols": info.protocols,
+                            ])
+                    case .listening, .addressObserved:
+                        break
+                    }
+                }
+            }
+            await NodeCommandSupport.waitForTerminationSignal()
+            await node.stop()
+            logger.cancel()
+        }
+    }
+}
+
+/// `traverse ping`: pings a peer.
+struct PingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ping", abstract: "Dial a peer and ping it; exit status 0 only if every ping came back.")
+
+    @Argument(help: "The peer's address, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…")
+    var address: String
+
+    @Option(name: .long, help: "How many pings.")
+    var count = 1
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let out = Output(json: output.json)
+        try await reportingFailures(json: output.json) {
+            guard count > 0 else { throw CommandFailure("--count must be positive") }
+            try await client.withConnectedNode(to: address) { node, connection in
+                let sequence = Counter()
+                _ = try await node.ping(connection.peer, count: count) { time in
+                    let number = sequence.next()
+                    let milliseconds = Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15
+                    out.emit(
+                        "ping \(number): \(String(format: "%.3f", milliseconds)) ms from \(connection.peer)",
+                        fields: ["seq": number, "rtt_ms": milliseconds, "peer_id": connection.peer.description])
+                }
+            }
+        }
+    }
+}
+
+/// `traverse perf`: measures throughput with `/perf/1.0.0`.
+struct PerfCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perf",
+        abstract: "Dial a peer and run /perf/1.0.0; prints the result as the libp2p perf runner does (JSON).")
+
+    @Argument(help: "The peer's address.")
+    var address: String
+
+    @Option(name: .long, help: "Bytes to upload.")
+    var uploadBytes: UInt64 = 0
+
+    @Option(name: .long, help: "Bytes to download.")
+    var downloadBytes: UInt64 = 0
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await reportingFailures(json: true) {
+            let start = ContinuousClock.now
+            try await client.withConnectedNode(to: address) { node, connection in
+                let result = try await node.perf(connection.peer, uploadBytes: uploadBytes, downloadBytes: downloadBytes)
+                let elapsed = ContinuousClock.now - start
+                Output(json: true).emit(
+                    "", fields: [
+                        "type": "final", "timeSeconds": elapsed.seconds,
+                        "uploadBytes": result.uploadBytes, "downloadBytes": result.downloadBytes,
+                    ])
+            }
+        }
+    }
+}
+
+/// `traverse echo`: sends random bytes over `/traverse/echo/1.0.0` and checks them.
+struct EchoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo",
+        abstract: "Dial a peer, send random bytes over /traverse/echo/1.0.0 and check they come back identical.")
+
+    @Argument(help: "The peer's address.")
+    var address: String
+
+    @Option(name: .long, help: "How many bytes.")
+    var bytes: UInt64 = 1 << 20
+
+    @OptionGroup var client: ClientOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let out = Output(json: output.json)
+        try await reportingFailures(json: output.json) {
+            try await client.withConnectedNode(to: address) { node, connection in
+                let elapsed = try await node.echo(connection.peer, byteCount: bytes)
+                out.emit(
+                    "echoed \(bytes) bytes in \(String(format: "%.3f", elapsed.seconds)) s",
+                    fields: ["bytes": bytes, "seconds": elapsed.seconds, "identical": true])
+            }
+        }
+    }
+}
+
+/// Options of the commands that dial a peer.
+struct ClientOptions: ParsableArguments {
+    @Option(name: .long, help: "Identity key file (default: a new key for this run).")
+    var key: String?
+
+    @Option(name: .long, help: "Give up after this many seconds.")
+    var timeout: Double = 30
+
+    /// Starts a node, dials `address`, runs `body`, and stops the node, failing after
+    /// `timeout` seconds.
+    func withConnectedNode(
+        to address: String, _ body: @escaping @Sendable (Node, ConnectionSummary) async throws -> Void
+    ) async throws {
+        let target = try NodeCommandSupport.multiaddr(address)
+        guard timeout > 0 else { throw CommandFailure("--timeout must be positive") }
+        let identity: PrivateKey
+        if let key {
+            identity = try IdentityKeyFile.load(from: key)
+        } else {
+            var generator = SecureRandomNumberGenerator()
+            identity = PrivateKey.generateEd25519(using: &generator)
+        }
+        let node = try Node(identityKey: identity)
+        let seconds = timeout
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let connection = try await node.dial(target)
+                    try await body(node, connection)
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(seconds))
+                    throw CommandFailure("timed out after \(seconds.formatted()) s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            await node.stop()
+            throw error
+        }
+        await node.stop()
+    }
+}
+
+/// A counter shared with a callback.
+final class Counter: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
+}
+
+enum NodeCommandSupport {
+    /// `~/.traverse/identity.key`.
+    static var defaultKeyPath: String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
+        return home + "/.traverse/identity.key"
+    }
+
+    /// The key in `path`, or a new Ed25519 key saved there (with its directory).
+    static func loadOrCreateKey(at path: String) throws -> PrivateKey {
+        if FileManager.default.fileExists(atPath: path) { return try IdentityKeyFile.load(from: path) }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        var generator = SecureRandomNumberGenerator()
+        let key = PrivateKey.generateEd25519(using: &generator)
+        try IdentityKeyFile.save(key, to: path)
+        return key
+    }
+
+    static func multiaddr(_ text: String) throws -> Multiaddr {
+        do {
+            return try Multiaddr(text)
+        } catch {
+            throw CommandFailure("invalid multiaddr \(text): \(error)")
+        }
+    }
+
+    /// Returns once SIGINT or SIGTERM arrives.
+    static func waitForTerminationSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = Once(continuation)
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+                source.setEventHandler { once.fire() }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation the first time only.
+final class Once: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func fire() {
+        let taken = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        taken?.resume()
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    private static let lock = NSLock()
+
+    static func keep(_ source: any DispatchSourceSignal) {
+        lock.withLock { sources.append(source) }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

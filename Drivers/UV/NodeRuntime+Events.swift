@@ -1,0 +1,140 @@
+import TraverseCore
+
+/// Turning the swarm's events into resumed continuations and `NodeEvent`s.
+extension NodeRuntime {
+    func dispatch(_ event: SwarmEvent) {
+        switch event {
+        case .listening(let id, let addresses):
+            listenWaiters.removeValue(forKey: id)?.resume(returning: addresses)
+            eventContinuation.yield(.listening(addresses))
+        case .listenFailed(let id, let address, let failure):
+            listenWaiters.removeValue(forKey: id)?.resume(throwing: NodeError.listenFailed(address, failure))
+        case .connectionEstablished(let summary):
+            eventContinuation.yield(.connectionEstablished(summary))
+        case .connectionClosed(let summary, let reason):
+            if swarm.connections(to: summary.peer).isEmpty { identified[summary.peer] = nil }
+            eventContinuation.yield(.connectionClosed(summary, reason))
+        case .dialSucceeded(let id, let peer, let connection):
+            guard let waiter = dialWaiters.removeValue(forKey: id) else { return }
+            if let summary = swarm.connections(to: peer).first(where: { $0.id == connection }) {
+                waiter.resume(returning: summary)
+            } else {
+                waiter.resume(throwing: NodeError.requestFailed(.unknownConnection(connection)))
+            }
+        case .dialFailed(let id, let failure):
+            dialWaiters.removeValue(forKey: id)?.resume(throwing: NodeError.dialFailed(failure))
+        case .peerIdentified(let peer, let info):
+            if !swarm.connections(to: peer).isEmpty { identified[peer] = info }
+            for waiter in identifyWaiters.removeValue(forKey: peer) ?? [] { waiter.resume(returning: info) }
+            eventContinuation.yield(.peerIdentified(peer, info))
+        case .addressObserved(let address, let peer):
+            eventContinuation.yield(.addressObserved(address, by: peer))
+        case .roundTripTime:
+            break
+        case .inboundStream(let stream, let name, let peer):
+            streams[stream] = StreamState()
+            guard let handler = streamHandlers[name] else {
+                try? swarm.reset(stream, now: now)
+                streams[stream] = nil
+                return
+            }
+            let nodeStream = NodeStream(runtime: self, id: stream, protocol: name, peer: peer)
+            Task { await handler(nodeStream) }
+        case .streamOpened(let request, let stream, let name):
+            streams[stream] = StreamState()
+            let peer = swarm.establishedConnections.first { $0.id == stream.connection }?.peer
+            guard let waiter = streamRequestWaiters.removeValue(forKey: request), let peer else {
+                try? swarm.reset(stream, now: now)
+                streams[stream] = nil
+                return
+            }
+            waiter.resume(returning: NodeStream(runtime: self, id: stream, protocol: name, peer: peer))
+        case .streamReadable(let stream), .streamRemoteClosed(let stream):
+            serviceRead(stream)
+        case .streamWritable(let stream):
+            serviceWrite(stream)
+        case .streamReset(let stream):
+            guard let state = streams.removeValue(forKey: stream) else { return }
+            state.reader?.resume(throwing: NodeError.streamReset)
+            state.writer?.continuation.resume(throwing: NodeError.streamReset)
+        case .streamClosed(let stream):
+            guard let state = streams.removeValue(forKey: stream) else { return }
+            state.reader?.resume(returning: nil)
+            state.writer?.continuation.resume(throwing: NodeError.streamClosed)
+        case .pingRoundTrip(let request, let time):
+            outcomeWaiters[request]?.onRoundTrip?(time)
+        case .requestCompleted(let request, let outcome):
+            if let waiter = streamRequestWaiters.removeValue(forKey: request) {
+                if case .failed(let failure) = outcome {
+                    waiter.resume(throwing: NodeError.requestFailed(failure))
+                } else {
+                    waiter.resume(throwing: NodeError.requestFailed(.protocolFailed("unexpected outcome")))
+                }
+            } else if let waiter = outcomeWaiters.removeValue(forKey: request) {
+                if case .failed(let failure) = outcome {
+                    waiter.continuation.resume(throwing: NodeError.requestFailed(failure))
+                } else {
+                    waiter.continuation.resume(returning: outcome)
+                }
+            }
+        }
+    }
+
+    // MARK: - Application streams
+
+    /// Reads for a waiting reader, if there is one and data (or the end) is there.
+    func serviceRead(_ stream: SwarmStreamID) {
+        guard var state = streams[stream], let reader = state.reader else { return }
+        var bytes: [UInt8] = []
+        let result: YamuxReadResult
+        do throws(SwarmUsageError) {
+            result = try swarm.read(stream, into: &bytes, maximum: state.readMaximum, now: now)
+        } catch {
+            state.reader = nil
+            streams[stream] = state
+            reader.resume(throwing: NodeError.usage(error))
+            return
+        }
+        switch result {
+        case .bytes:
+            state.reader = nil
+            streams[stream] = state
+            reader.resume(returning: bytes)
+        case .endOfStream:
+            state.reader = nil
+            state.ended = true
+            streams[stream] = state
+            reader.resume(returning: nil)
+        case .wouldBlock:
+            break
+        }
+    }
+
+    /// Writes for a waiting writer as far as the stream takes it.
+    func serviceWrite(_ stream: SwarmStreamID) {
+        guard var state = streams[stream], var writer = state.writer else { return }
+        while writer.offset < writer.bytes.count {
+            let written: Int
+            do throws(SwarmUsageError) {
+                written = try writer.bytes.withUnsafeBufferPointer { (buffer) throws(SwarmUsageError) in
+                    try swarm.write(stream, buffer.span.extracting(writer.offset...), now: now)
+                }
+            } catch {
+                state.writer = nil
+                streams[stream] = state
+                writer.continuation.resume(throwing: NodeError.usage(error))
+                return
+            }
+            guard written > 0 else { break }
+            writer.offset += written
+        }
+        if writer.offset == writer.bytes.count {
+            state.writer = nil
+            streams[stream] = state
+            writer.continuation.resume()
+        } else {
+            state.writer = writer
+            streams[stream] = state
+        }
+    }
+}
