@@ -31,10 +31,24 @@ public struct DNSRecord: Hashable, Sendable {
     public let data: Data
 }
 
+/// The question a DNS message asks (RFC 1035 §4.1.2).
+public struct DNSQuestion: Hashable, Sendable {
+    /// The name asked about, lowercase, without the trailing dot.
+    public let name: String
+    /// The record type asked for (a raw value: the response may name a type Traverse does
+    /// not read).
+    public let type: UInt16
+    /// The class (1 is the internet).
+    public let recordClass: UInt16
+}
+
 /// A DNS response, decoded (RFC 1035 §4).
 public struct DNSResponse: Hashable, Sendable {
     /// The query ID it answers.
     public let id: UInt16
+    /// The first question of the response, which repeats the query's; `nil` when the server
+    /// left the question section empty (some do in error responses).
+    public let question: DNSQuestion?
     /// The response code (0: no error, 3: no such name, …).
     public let responseCode: UInt8
     /// The server truncated the answer (TC): it did not fit in the UDP datagram.
@@ -67,10 +81,14 @@ public struct DNSResponse: Hashable, Sendable {
         let answerCount = try reader.readUInt16()
         _ = try reader.readUInt16()  // authority records: not read
         _ = try reader.readUInt16()  // additional records: not read
+        var question: DNSQuestion? = nil
         for _ in 0..<questionCount {
-            _ = try reader.readName()
-            try reader.skip(4)
+            let name = try reader.readName()
+            let type = try reader.readUInt16()
+            let recordClass = try reader.readUInt16()
+            if question == nil { question = DNSQuestion(name: name, type: type, recordClass: recordClass) }
         }
+        self.question = question
         guard Int(answerCount) <= Self.maximumAnswers else { throw .tooManyRecords(Int(answerCount)) }
         var answers: [DNSRecord] = []
         answers.reserveCapacity(Int(answerCount))

@@ -34,6 +34,7 @@ import Testing
     @Test func decodesAResponseWithCompression() throws {
         let response = try DNSResponse(bytes: try Self.sampleResponse())
         #expect(response.id == 0xABCD)
+        #expect(response.question == DNSQuestion(name: "_dnsaddr.example.com", type: 16, recordClass: 1))
         #expect(response.responseCode == 0)
         #expect(!response.isTruncated)
         #expect(response.answers.count == 4)
