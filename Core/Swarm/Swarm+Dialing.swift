@@ -39,12 +39,11 @@ extension Swarm {
             return id
         }
         if let peer = expectedPeer, joinExistingDialOrConnection(id, peer: peer) { return id }
-        let bare = address.withoutTrailingPeerID
-        guard SocketAddress(tcp: bare) != nil, bare.components.count == 2 else {
+        guard Self.isDialable(address) else {
             events.append(.dialFailed(id, .unsupportedAddress(address)))
             return id
         }
-        startDial(id, expectedPeer: expectedPeer, addresses: [bare], waitingDials: [id], now: now)
+        startDial(id, expectedPeer: expectedPeer, addresses: [address], waitingDials: [id], now: now)
         return id
     }
 
@@ -68,7 +67,7 @@ extension Swarm {
 
     /// The addresses of `peer` this swarm can dial, from the peer store.
     func dialableAddresses(of peer: PeerID) -> [Multiaddr] {
-        (peerStore[peer]?.addresses ?? []).filter { SocketAddress(tcp: $0) != nil && $0.components.count == 2 }
+        (peerStore[peer]?.addresses ?? []).filter(Self.isDialable)
     }
 
     private func refusalOfDial(to peer: PeerID?) -> DialFailure? {
@@ -104,11 +103,16 @@ extension Swarm {
     mutating func startDial(
         _ id: DialID, expectedPeer: PeerID?, addresses: [Multiaddr], waitingDials: [DialID], now: Instant
     ) {
+        let direct = addresses.filter { SocketAddress(tcp: $0) != nil }.map(\.withoutTrailingPeerID)
         dials[id] = DialState(
             id: id, expectedPeer: expectedPeer,
-            addresses: Array(addresses.prefix(configuration.maximumAddressesPerDial)),
+            addresses: Array(direct.prefix(configuration.maximumAddressesPerDial)),
             deadline: now + configuration.dialTimeout, waitingDials: waitingDials)
         if let expectedPeer { dialsByPeer[expectedPeer] = id }
+        for address in addresses where SocketAddress(tcp: address) == nil {
+            // A name: `/p2p/ID` stays on, so `/dnsaddr` records are filtered by it.
+            startResolution(of: address, for: id, now: now)
+        }
         startNextAttempt(id, now: now)
     }
 
@@ -155,6 +159,7 @@ extension Swarm {
     /// connection's, out of `connections`.
     mutating func dialSucceeded(_ id: DialID, connection: ConnectionID, peer: PeerID, slot: inout ConnectionSlot, now: Instant) {
         guard let dial = dials.removeValue(forKey: id) else { return }
+        cancelResolutions(of: id)
         if let expected = dial.expectedPeer, dialsByPeer[expected] == id { dialsByPeer[expected] = nil }
         for other in dial.attempts where other != connection { cancelAttempt(other, now: now) }
         for waiting in dial.waitingDials { events.append(.dialSucceeded(waiting, peer: peer, connection: connection)) }
@@ -167,6 +172,7 @@ extension Swarm {
     /// Gives up a dial: its attempts are cancelled, waiting dials and requests fail.
     mutating func failDial(_ id: DialID, _ failure: DialFailure, now: Instant) {
         guard let dial = dials.removeValue(forKey: id) else { return }
+        cancelResolutions(of: id)
         if let expected = dial.expectedPeer, dialsByPeer[expected] == id { dialsByPeer[expected] = nil }
         for attempt in dial.attempts { cancelAttempt(attempt, now: now) }
         for waiting in dial.waitingDials { events.append(.dialFailed(waiting, failure)) }

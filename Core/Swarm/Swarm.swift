@@ -42,6 +42,10 @@ public struct Swarm {
     /// Addresses other peers reported seeing us at, with how many peers reported each.
     public internal(set) var observedAddresses: [Multiaddr: Set<PeerID>] = [:]
 
+    /// Name resolutions of dials, and the driver lookups they wait on.
+    var resolutions: [UInt64: ResolutionSlot] = [:]
+    var lookups: [LookupID: (resolution: UInt64, request: ResolutionRequestID)] = [:]
+
     var actions: Deque<SwarmAction> = []
     var events: Deque<SwarmEvent> = []
     /// Connections that may have bytes to send, in the order they got them.
@@ -140,7 +144,7 @@ public struct Swarm {
             earliest = earliest.earliest(dial.deadline)
             earliest = earliest.earliest(dial.nextAttemptAt)
         }
-        return earliest
+        return earliest.earliest(resolutionDeadline)
     }
 
     /// Runs everything whose deadline has come: connect and dial timeouts, the next dial
@@ -165,6 +169,7 @@ public struct Swarm {
             processConnectionEvents(&slot, id: id, now: now)
             settle(slot, id: id)
         }
+        handleResolutionTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {

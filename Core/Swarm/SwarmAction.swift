@@ -18,20 +18,10 @@ public enum SwarmAction: Equatable, Sendable {
     /// Read the socket again.
     case resumeReading(ConnectionID)
     /// Look up the addresses of a host name (getaddrinfo). Report `hostLookupCompleted`.
-    case lookUpHost(LookupID, name: String, family: HostAddressFamily)
+    case lookUpHost(LookupID, name: String, family: IPAddressFamily)
     /// Send one UDP datagram (a DNS query) to `server` and report the first datagram that
     /// comes back from it with `datagramReceived`, or `datagramFailed`.
     case sendDatagram(LookupID, to: SocketAddress, payload: [UInt8])
-}
-
-/// Which addresses a host lookup asks for.
-public enum HostAddressFamily: Hashable, Sendable {
-    /// IPv4 and IPv6.
-    case any
-    /// IPv4 only (`/dns4`).
-    case ipv4
-    /// IPv6 only (`/dns6`).
-    case ipv6
 }
 
 /// Why the driver could not open, keep or use a socket.

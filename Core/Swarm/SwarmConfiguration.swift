@@ -37,6 +37,10 @@ public struct SwarmConfiguration: Sendable {
     public var maximumPerfDownloadBytes: UInt64 = 10 << 30
     /// Bytes the echo server holds while the client does not read its echo.
     public var echoBufferBytes = 1 << 20
+    /// The name servers for `/dnsaddr` TXT queries (the driver reads `/etc/resolv.conf`).
+    public var resolver = ResolverConfiguration()
+    /// Limits of resolving one `/dns*` or `/dnsaddr` address.
+    public var resolution = MultiaddrResolutionLimits()
     /// Limits of the peer store.
     public var peerStore = PeerStoreLimits()
     /// The most distinct observed addresses kept.

@@ -107,7 +107,8 @@ public enum RequestFailure: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// Why a dial failed.
 public enum DialFailure: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The address is not one this swarm can dial (only TCP over IPv4, IPv6 and DNS names).
+    /// The address is not one this swarm can dial (only TCP over IPv4, IPv6, `/dns*` and
+    /// `/dnsaddr`).
     case unsupportedAddress(Multiaddr)
     /// The peer is known but no dialable address is.
     case noAddresses(PeerID)
@@ -153,6 +154,8 @@ public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertib
     case transport(TransportFailure)
     /// The socket opened but the upgrade failed (wrong peer, no common protocol…).
     case upgrade(ConnectionCloseReason)
+    /// The address's name did not resolve.
+    case resolution(MultiaddrResolutionError)
     /// The attempt was given up for a faster one, or at the dial's deadline.
     case cancelled
 
@@ -160,6 +163,7 @@ public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertib
         switch self {
         case .transport(let failure): failure.description
         case .upgrade(let reason): "upgrade failed: \(reason)"
+        case .resolution(let error): "name resolution failed: \(error)"
         case .cancelled: "cancelled"
         }
     }

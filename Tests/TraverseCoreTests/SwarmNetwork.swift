@@ -1,5 +1,5 @@
 import Testing
-import TraverseCore
+@testable import TraverseCore
 
 /// Several swarms on an in-memory network with virtual time: it performs their actions
 /// (listeners, connects, closes, byte delivery in order) the way a driver would, with no
@@ -25,6 +25,10 @@ struct SwarmNetwork {
     var links: [Endpoint: Endpoint] = [:]
     /// Connects that get no answer (a black-holed address): they time out.
     var blackHoles: Set<SocketAddress> = []
+    /// Host names the network's resolver knows.
+    var hostNames: [String: IPv4Address] = [:]
+    /// TXT records its DNS server answers with (others get NXDOMAIN).
+    var txtRecords: [String: [String]] = [:]
     /// Bytes in flight per socket, delivered in order.
     var inFlight: [Endpoint: [UInt8]] = [:]
     private var nextPort: UInt16 = 40000
@@ -161,8 +165,23 @@ struct SwarmNetwork {
             nodes[index].paused.insert(id)
         case .resumeReading(let id):
             nodes[index].paused.remove(id)
-        case .lookUpHost, .sendDatagram:
-            break
+        case .lookUpHost(let id, let name, _):
+            if let host = hostNames[name] {
+                nodes[index].swarm.hostLookupCompleted(id, .success([.ipv4(host, port: 0)]), now: now)
+            } else {
+                nodes[index].swarm.hostLookupCompleted(id, .failure(.nameNotFound), now: now)
+            }
+        case .sendDatagram(let id, _, let payload):
+            guard var response = try? DNSResponseBuilder(answering: payload) else {
+                nodes[index].swarm.datagramFailed(id, .unreachable, now: now)
+                return
+            }
+            if let question = response.question, let records = txtRecords[question.name] {
+                response.addTXT(records)
+            } else {
+                response.responseCode = 3
+            }
+            nodes[index].swarm.datagramReceived(id, response.bytes.span, now: now)
         }
     }
 

@@ -253,4 +253,35 @@ import Testing
         #expect(network.takeEvents(0).contains { if case .roundTripTime = $0 { true } else { false } })
         #expect(network.nodes[0].swarm.connections(to: b).count == 1)
     }
+
+    @Test func dialsDNSAndDNSAddrNames() throws {
+        var network = SwarmNetwork()
+        try network.addNode(seed: 1)
+        try network.addNode(seed: 2)
+        try network.addNode(seed: 3)
+        let b = network.peer(1), c = network.peer(2)
+        _ = try network.nodes[1].swarm.listen(on: Multiaddr("/ip4/10.0.0.2/tcp/4001"), now: network.now)
+        network.settle()
+        network.hostNames["b.example"] = IPv4Address(10, 0, 0, 2)
+        network.txtRecords["_dnsaddr.peers.example"] = [
+            "dnsaddr=/ip4/10.0.0.3/tcp/4001/p2p/\(c)",
+            "dnsaddr=/dns4/b.example/tcp/4001/p2p/\(b)",
+        ]
+        let byName = network.nodes[0].swarm.dial(try Multiaddr("/dns4/b.example/tcp/4001/p2p/\(b)"), now: network.now)
+        network.settle()
+        #expect(network.takeEvents(0).contains { if case .dialSucceeded(byName, b, _) = $0 { true } else { false } })
+        network.nodes[0].swarm.disconnect(b, now: network.now)
+        network.settle()
+        // The TXT records list C (not ours to take: another peer ID) and B by name.
+        let byRecord = network.nodes[0].swarm.dial(try Multiaddr("/dnsaddr/peers.example/p2p/\(b)"), now: network.now)
+        network.settle()
+        #expect(network.takeEvents(0).contains { if case .dialSucceeded(byRecord, b, _) = $0 { true } else { false } })
+        let unknown = network.nodes[0].swarm.dial(try Multiaddr("/dns4/nowhere.example/tcp/1"), now: network.now)
+        network.settle()
+        let failure = network.takeEvents(0).compactMap { event -> DialFailure? in
+            if case .dialFailed(unknown, let failure) = event { failure } else { nil }
+        }.first
+        #expect(failure == .allAttemptsFailed([DialAttemptFailure(
+            address: try Multiaddr("/dns4/nowhere.example/tcp/1"), reason: .resolution(.nameNotFound("nowhere.example")))]))
+    }
 }
