@@ -55,6 +55,7 @@ let package = Package(
             name: "TraverseUV",
             dependencies: ["TraverseCore", "CUV"],
             path: "Drivers/UV",
+            exclude: ["README-event-loop.md"],
             swiftSettings: strictSettings),
 
         // The `traverse` executable.
