@@ -7,10 +7,12 @@ public struct ResolutionRequestID: Hashable, Sendable, Comparable, CustomStringC
     /// The request numbered `rawValue`.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// Earlier requests order first.
     public static func < (lhs: ResolutionRequestID, rhs: ResolutionRequestID) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
 
+    /// `request N`.
     public var description: String { "request \(rawValue)" }
 }
 
