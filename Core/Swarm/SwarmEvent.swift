@@ -146,6 +146,12 @@ public struct DialAttemptFailure: Equatable, Sendable {
     public let address: Multiaddr
     /// What went wrong.
     public let reason: DialAttemptFailureReason
+
+    /// A failure of the attempt at `address`.
+    public init(address: Multiaddr, reason: DialAttemptFailureReason) {
+        self.address = address
+        self.reason = reason
+    }
 }
 
 /// What went wrong in one attempt of a dial.

@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// `traverse`: the command-line front of Traverse.
+@main
 struct TraverseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "traverse",

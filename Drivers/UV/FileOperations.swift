@@ -45,8 +45,9 @@ enum FileOperations {
         }
     }
 
-    /// Reads a whole regular file that only its owner may access, of at most `maximumSize`.
-    static func readPrivateFile(_ path: String, maximumSize: Int) throws(IdentityKeyFileError) -> [UInt8] {
+    /// Reads a whole regular file of at most `maximumSize`; with `ownerOnly`, a file others
+    /// may read or write is refused.
+    static func readRegularFile(_ path: String, maximumSize: Int, ownerOnly: Bool) throws(IdentityKeyFileError) -> [UInt8] {
         var request = uv_fs_t()
         let descriptor = uv_fs_open(loop, &request, path, O_RDONLY, 0, nil)
         uv_fs_req_cleanup(&request)
@@ -58,7 +59,7 @@ enum FileOperations {
         uv_fs_req_cleanup(&request)
         guard statResult == 0 else { throw .ioFailed(path: path, operation: "stat", code: statResult) }
         guard status.st_mode & UInt64(S_IFMT) == UInt64(S_IFREG) else { throw .notARegularFile(path: path) }
-        guard status.st_mode & 0o077 == 0 else {
+        guard !ownerOnly || status.st_mode & 0o077 == 0 else {
             throw .insecurePermissions(path: path, mode: UInt32(truncatingIfNeeded: status.st_mode))
         }
         guard status.st_size <= UInt64(maximumSize) else { throw .tooLarge(path: path, size: status.st_size) }

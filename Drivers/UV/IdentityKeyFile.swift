@@ -24,7 +24,7 @@ public enum IdentityKeyFile {
 
     /// Reads the key in `path`.
     public static func load(from path: String) throws(IdentityKeyFileError) -> PrivateKey {
-        let contents = try FileOperations.readPrivateFile(path, maximumSize: maximumFileSize)
+        let contents = try FileOperations.readRegularFile(path, maximumSize: maximumFileSize, ownerOnly: true)
         do {
             return try PrivateKey(protobufEncoding: contents)
         } catch {

@@ -1,3 +1,4 @@
+import CUV
 import TraverseCore
 
 /// A libp2p node on real sockets: a `Swarm` driven by a libuv event loop on its own
@@ -26,7 +27,22 @@ public final class Node: Sendable {
 
     /// Starts a node (its event loop thread) for `identityKey`. It neither listens nor
     /// dials until asked.
+    ///
+    /// Unless the configuration names them, the name servers for `/dnsaddr` come from
+    /// `/etc/resolv.conf`, and signed peer records are numbered from the wall-clock time
+    /// in milliseconds (so a restarted node's records supersede its old ones).
     public init(identityKey: PrivateKey, configuration: SwarmConfiguration = .init()) throws(NodeError) {
+        var configuration = configuration
+        if configuration.resolver == ResolverConfiguration(),
+           let text = try? FileOperations.readRegularFile("/etc/resolv.conf", maximumSize: 64 << 10, ownerOnly: false) {
+            configuration.resolver = ResolverConfiguration(resolvConf: String(decoding: text, as: UTF8.self))
+        }
+        if configuration.peerRecordSequenceBase == 0 {
+            var time = uv_timeval64_t()
+            if uv_gettimeofday(&time) == 0, time.tv_sec > 0 {
+                configuration.peerRecordSequenceBase = UInt64(time.tv_sec) * 1000 + UInt64(time.tv_usec / 1000)
+            }
+        }
         let loop: EventLoop
         do {
             loop = try EventLoop()

@@ -1,4 +1,0 @@
-// The `traverse` executable.
-import ArgumentParser
-
-await TraverseCommand.main()
