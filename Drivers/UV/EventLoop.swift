@@ -13,13 +13,15 @@ import TraverseCore
 /// **Shutdown.** `shutdown()` runs the work `execute` accepted before it, then closes every
 /// open handle: sockets report `onClose(.cancelled)`, pending connects, name lookups and
 /// datagram exchanges complete with `.failure(.cancelled)`, listeners close and timers never
-/// fire. It lets libuv run every close callback, closes the loop and joins the thread.
+/// fire. It lets libuv run every close callback, closes the loop and joins the thread. A
+/// loop that is never shut down keeps its thread (and itself) alive.
 ///
 /// `@unchecked Sendable` is sound because the only state touched from other threads is the
 /// submission queue and shutdown flag (behind `submissions`' lock), the join flag (behind
-/// `termination`'s lock) and values written once before `init` returns (`loopThread`,
-/// the loop and wake-up pointers). All other mutable state is touched only on the loop
-/// thread.
+/// `termination`'s lock), values written once before `init` returns (`loopThread`, the
+/// loop and wake-up pointers) and the shutdown diagnostics (`loopCloseStatus`,
+/// `strayHandleCount`), which other threads read only after joining the loop thread. All
+/// other mutable state is touched only on the loop thread.
 final class EventLoop: @unchecked Sendable {
     /// The size of the one read buffer every socket of the loop reads into.
     static let readBufferSize = 65_536
@@ -47,7 +49,8 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Loop-thread state
 
-    /// The one read buffer: every read callback gets it and must be done with it on return.
+    /// The one read buffer: every TCP and UDP read lands in it, and its callback must be done
+    /// with it on return.
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Everything open that shutdown must close, by identity.
     private var resources: [ObjectIdentifier: any LoopResource] = [:]
@@ -105,6 +108,8 @@ final class EventLoop: @unchecked Sendable {
     /// Whether the caller runs on the loop thread.
     var inLoopThread: Bool {
         var current = uv_thread_self()
+        // A copy: no thread ever modifies the stored identity after `init`.
+        var loopThread = self.loopThread
         return uv_thread_equal(&current, &loopThread) != 0
     }
 

@@ -13,7 +13,8 @@ final class LoopTimer: LoopResource {
     private(set) var deadline: Instant
 
     private let eventLoop: EventLoop
-    private let fire: () -> Void
+    /// Dropped when the loop shuts down (the timer can never fire again).
+    private var fire: (() -> Void)?
     /// The libuv timer while armed or firing (its `data` holds this timer).
     private var handle: UnsafeMutablePointer<uv_timer_t>?
 
@@ -59,6 +60,7 @@ final class LoopTimer: LoopResource {
     }
 
     func closeForShutdown() {
+        fire = nil
         guard let handle else { return }
         self.handle = nil
         LibuvHandle.close(handle)
@@ -71,7 +73,7 @@ final class LoopTimer: LoopResource {
             uv_timer_start(firedHandle, timerCallback, max(eventLoop.timerDelay(until: deadline), 1), 0)
             return
         }
-        fire()
+        fire?()
         // Not re-armed by the closure: let go of the handle (and of this timer).
         if firedHandle == handle, uv_is_active(LibuvHandle.base(firedHandle)) == 0 {
             cancel()

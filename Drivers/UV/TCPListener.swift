@@ -9,8 +9,8 @@ final class TCPListener: LoopResource {
 
     private let eventLoop: EventLoop
     private let handle: UnsafeMutablePointer<uv_tcp_t>
-    private let onAccept: (TCPSocket) -> Void
-    private var isOpen = true
+    /// Dropped on close, so a closure capturing the listener's owner does not keep it alive.
+    private var onAccept: ((TCPSocket) -> Void)?
 
     fileprivate init(
         eventLoop: EventLoop, handle: UnsafeMutablePointer<uv_tcp_t>, localAddress: SocketAddress,
@@ -27,8 +27,8 @@ final class TCPListener: LoopResource {
     /// Stops listening and closes the socket. Idempotent; accepted sockets stay open.
     func close() {
         assert(eventLoop.inLoopThread)
-        guard isOpen else { return }
-        isOpen = false
+        guard onAccept != nil else { return }
+        onAccept = nil
         eventLoop.unregister(self)
         LibuvHandle.close(handle)
     }
@@ -38,7 +38,7 @@ final class TCPListener: LoopResource {
     }
 
     fileprivate func acceptConnection() {
-        guard isOpen else { return }
+        guard let onAccept else { return }
         let client = LibuvHandle.allocate(uv_tcp_t.self)
         guard uv_tcp_init(eventLoop.loop, client) == 0 else {
             LibuvHandle.deallocateUninitialized(client)

@@ -77,6 +77,29 @@ import TraverseCore
         #expect(SocketError.connectionRefused.description == "connection refused")
     }
 
+    @Test func aCancelledAttemptNeverCompletes() async throws {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let (completions, released) = try await onLoop(loop) { finish in
+            var completions = 0
+            let listener = try loop.listenTCP(on: loopbackIPv4) { socket in socket.close() }
+            let attempt = loop.connectTCP(to: listener.localAddress) { _ in completions += 1 }
+            attempt.cancel()
+            attempt.cancel()
+            // A failing attempt (bad local address) cancelled before its deferred report.
+            let failing = loop.connectTCP(to: listener.localAddress, from: loopbackIPv6.with(port: 1)) { _ in
+                completions += 1
+            }
+            failing.cancel()
+            let weakAttempt = WeakReference(attempt)
+            loop.scheduleTimer(at: loop.now() + .milliseconds(20)) {
+                finish((completions, weakAttempt.object == nil))
+            }
+        }
+        #expect(completions == 0)
+        #expect(released, "a cancelled attempt is let go once its handle closed")
+    }
+
     @Test func aDialMayUseTheListeningPortAsItsSourcePort() async throws {
         let loop = try EventLoop()
         defer { loop.shutdown() }
@@ -243,6 +266,37 @@ import TraverseCore
         }
     }
 
+    /// Both sides of the transfer; reports once both have sent and received everything.
+    final class Transfer {
+        let loop: EventLoop
+        let finish: (TransferReport) -> Void
+        var sides: [TransferSide] = []
+        var isFinished = false
+
+        init(loop: EventLoop, finish: @escaping (TransferReport) -> Void) {
+            self.loop = loop
+            self.finish = finish
+        }
+
+        func add(_ socket: TCPSocket, sending: StreamPattern, receiving: StreamPattern) {
+            let side = TransferSide(loop: loop, socket: socket, outgoing: sending, incoming: receiving)
+            // Weak: the sides must not keep the transfer (which holds them) alive.
+            side.onProgress = { [weak self] in self?.progress() }
+            sides.append(side)
+            side.start()
+        }
+
+        func progress() {
+            guard !isFinished, sides.count == 2, sides.allSatisfy(\.isDone) else { return }
+            isFinished = true
+            finish(TransferReport(
+                received: sides.map(\.received), intact: sides.map(\.isIntact),
+                timesNotWritable: sides.map(\.timesNotWritable), writableCalls: sides.map(\.writableCalls),
+                pauses: sides.map(\.pauses)))
+            for side in sides { side.socket.close() }
+        }
+    }
+
     struct TransferReport: Sendable {
         var received: [Int]
         var intact: [Bool]
@@ -257,32 +311,16 @@ import TraverseCore
         let toServer = StreamPattern(seed: 1)
         let toClient = StreamPattern(seed: 2)
         let report: TransferReport = try await onLoop(loop, timeout: .seconds(20)) { finish in
-            var sides: [TransferSide] = []
-            var isFinished = false
-            func progress() {
-                guard !isFinished, sides.count == 2, sides.allSatisfy(\.isDone) else { return }
-                isFinished = true
-                finish(TransferReport(
-                    received: sides.map(\.received), intact: sides.map(\.isIntact),
-                    timesNotWritable: sides.map(\.timesNotWritable), writableCalls: sides.map(\.writableCalls),
-                    pauses: sides.map(\.pauses)))
-                for side in sides { side.socket.close() }
-            }
-            func add(_ socket: TCPSocket, sending: StreamPattern, receiving: StreamPattern) {
-                let side = TransferSide(loop: loop, socket: socket, outgoing: sending, incoming: receiving)
-                side.onProgress = progress
-                sides.append(side)
-                side.start()
-            }
+            let transfer = Transfer(loop: loop, finish: finish)
             let listener = try loop.listenTCP(on: loopbackIPv4) { socket in
-                add(socket, sending: toClient, receiving: toServer)
+                transfer.add(socket, sending: toClient, receiving: toServer)
             }
             loop.connectTCP(to: listener.localAddress) { result in
                 guard case .success(let socket) = result else {
                     Issue.record("connect failed: \(result)")
                     return
                 }
-                add(socket, sending: toServer, receiving: toClient)
+                transfer.add(socket, sending: toServer, receiving: toClient)
             }
         }
         #expect(report.received == [TransferSide.total, TransferSide.total])
