@@ -492,16 +492,18 @@ def arm_exit_watchdog(status):
     watchdog.start()
 
 
-async def wait_for_stdin_eof():
+async def wait_for_stdin_eof(task_status=trio.TASK_STATUS_IGNORED):
     stream = trio.lowlevel.FdStream(os.dup(sys.stdin.fileno()))
+    task_status.started()
     while await stream.receive_some(4096):
         pass
 
 
-async def wait_for_signal():
+async def wait_for_signal(task_status=trio.TASK_STATUS_IGNORED):
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            return signum
+        task_status.started()
+        async for _ in signals:
+            return
 
 
 async def run_listen(args, key_pair):
@@ -515,25 +517,27 @@ async def run_listen(args, key_pair):
         perf = PerfService(host, {"write_block_size": CHUNK})
         await perf.start()
         observe_identify_push(host)
-        emit(
-            {
-                "event": "listening",
-                "peer_id": host.get_id().to_base58(),
-                "key_type": args.key_type,
-                "addrs": [str(a) for a in host.get_addrs()],
-            }
-        )
         async with trio.open_nursery() as nursery:
 
-            async def stop_after(waiter, reason):
-                await waiter()
+            async def stop_after(waiter, reason, task_status=trio.TASK_STATUS_IGNORED):
+                await waiter(task_status=task_status)
                 emit({"event": "stopping", "reason": reason})
                 arm_exit_watchdog(0)
                 nursery.cancel_scope.cancel()
 
-            nursery.start_soon(stop_after, wait_for_signal, "signal")
+            # Watch for the stop signals first, so that a stop sent right after the
+            # "listening" line is never missed.
+            await nursery.start(stop_after, wait_for_signal, "signal")
             if not args.ignore_stdin:
-                nursery.start_soon(stop_after, wait_for_stdin_eof, "stdin-eof")
+                await nursery.start(stop_after, wait_for_stdin_eof, "stdin-eof")
+            emit(
+                {
+                    "event": "listening",
+                    "peer_id": host.get_id().to_base58(),
+                    "key_type": args.key_type,
+                    "addrs": [str(a) for a in host.get_addrs()],
+                }
+            )
     return 0
 
 

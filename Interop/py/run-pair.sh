@@ -39,7 +39,7 @@ done
 [ -n "$address" ] || { echo "error: the listener did not start" >&2; exit 1; }
 
 status=0
-"$py" "$here/peer.py" "$command" "$address" "$@" || status=$?
+"$py" "$here/peer.py" "$command" "$address" "$@" {hold}>&- || status=$?  # only we hold its stdin
 
 exec {hold}>&-   # EOF on the listener's stdin: it stops
 wait "$listener" || true
