@@ -75,23 +75,33 @@ final class NodeRuntime: @unchecked Sendable {
         }
         isDriving = true
         defer { isDriving = false }
-        repeat {
+        // Events can make more bytes (a waiting write resumes), and actions more events:
+        // go round until nothing moves.
+        var progressed = true
+        while progressed || needsDrive {
             needsDrive = false
-            flushTransmit()
+            progressed = flushTransmit()
             while let action = swarm.pollAction() {
                 perform(action)
-                flushTransmit()
+                _ = flushTransmit()
+                progressed = true
             }
-            while let event = swarm.pollEvent() { dispatch(event) }
-        } while needsDrive
+            while let event = swarm.pollEvent() {
+                dispatch(event)
+                progressed = true
+            }
+        }
         armTimer()
         if isStopping && swarm.isIdle { finishStop() }
     }
 
-    private func flushTransmit() {
+    /// Writes every connection's pending bytes to its socket; returns whether there were any.
+    private func flushTransmit() -> Bool {
+        var wrote = false
         while true {
             transmitBuffer.removeAll(keepingCapacity: true)
-            guard let id = swarm.pollTransmit(into: &transmitBuffer) else { return }
+            guard let id = swarm.pollTransmit(into: &transmitBuffer) else { return wrote }
+            wrote = true
             guard let socket = sockets[id] else { continue }
             socket.write(transmitBuffer)
             if !socket.isWritable { swarm.transportBlocked(id, now: now) }

@@ -52,9 +52,13 @@ import TraverseCore
         try await stream.closeWrite()
         let reply = try await stream.readAll()
         #expect(reply == [UInt8](repeating: UInt8(ascii: "X"), count: 3 << 20))
-        await #expect(throws: NodeError.requestFailed(.protocolNotSupported(["/test/none/1"]))) {
-            _ = try await a.openStream(to: b.peerID, protocols: ["/test/none/1"])
+        // Two proposals: negotiated before the stream is handed out.
+        await #expect(throws: NodeError.requestFailed(.protocolNotSupported(["/test/none/1", "/test/none/2"]))) {
+            _ = try await a.openStream(to: b.peerID, protocols: ["/test/none/1", "/test/none/2"])
         }
+        // One proposal is optimistic: the stream comes at once and the refusal resets it.
+        let optimistic = try await a.openStream(to: b.peerID, protocols: ["/test/none/1"])
+        await #expect(throws: NodeError.streamReset) { _ = try await optimistic.read() }
         await a.stop()
         await b.stop()
     }
