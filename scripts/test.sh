@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The test command: set-up, a warning-free build, a short run of every fuzzer, then the
-# whole test suite (`swift test`). Environment:
+# whole test suite (`swift test`), interop tests against py-libp2p included. Environment:
 #   FUZZ_SECONDS   seconds per fuzz target (default 15; 0 skips fuzzing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 scripts/setup.sh
+
+echo "== py-libp2p 0.8.1 (the interop peer)" >&2
+TRAVERSE_PY=$(scripts/setup-interop.sh | tail -n 1)
+export TRAVERSE_PY  # InteropTests run "$TRAVERSE_PY" Interop/py/peer.py
 
 echo "== swift build (warnings fail the run)" >&2
 log=$(mktemp)

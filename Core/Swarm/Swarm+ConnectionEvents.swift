@@ -19,9 +19,9 @@ extension Swarm {
             case .streamReadable(let stream), .streamWritable(let stream), .streamRemoteClosed(let stream):
                 streamProgressed(&slot, id: id, stream: stream, event: event, now: now)
             case .streamReset(let stream):
-                streamEnded(&slot, id: id, stream: stream, reset: true)
+                streamEnded(&slot, id: id, stream: stream, reset: true, now: now)
             case .streamClosed(let stream):
-                streamEnded(&slot, id: id, stream: stream, reset: false)
+                streamEnded(&slot, id: id, stream: stream, reset: false, now: now)
             case .roundTripTime(let time):
                 events.append(.roundTripTime(id, time))
                 if let peer = slot.peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
@@ -172,9 +172,18 @@ extension Swarm {
         }
     }
 
-    private mutating func streamEnded(_ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, reset: Bool) {
+    private mutating func streamEnded(
+        _ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, reset: Bool, now: Instant
+    ) {
         switch slot.streams.removeValue(forKey: stream) {
-        case .protocolStream(let protocolStream)?:
+        case .protocolStream(var protocolStream)?:
+            if !reset && !protocolStream.endOfStreamDelivered {
+                // The muxer finished the stream (both sides closed, nothing unread) before
+                // the machine read its end: hand it the end now.
+                protocolStream.receiveEndOfStream(now: now)
+                let outcomes = protocolStream.drainOutcomes(now: now, using: &generator)
+                _ = apply(outcomes, of: &protocolStream, peer: slot.peer, now: now)
+            }
             if !protocolStream.finished, let request = protocolStream.request {
                 completeRequest(request, .failed(reset ? .streamReset : .protocolFailed("stream closed early")))
             }

@@ -81,26 +81,9 @@ extension Swarm {
                 stream.writeClosed = true
                 progressed = true
             }
-            for outcome in stream.drainOutcomes(now: now, using: &generator) {
-                switch outcome {
-                case .identified(let info, let isPush):
-                    stream.finished = true
-                    if let peer = slot.peer { identified(peer, info: info, isPush: isPush, now: now) }
-                case .pingRoundTrip(let time):
-                    if let request = stream.request { events.append(.pingRoundTrip(request, time)) }
-                    if let peer = slot.peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
-                    progressed = true
-                case .completed(let outcome):
-                    stream.finished = true
-                    if let request = stream.request { completeRequest(request, outcome) }
-                case .failed(let reason):
-                    if !stream.finished, let request = stream.request {
-                        completeRequest(request, .failed(.protocolFailed(reason)))
-                    }
-                    stream.finished = true
-                    reset = true
-                }
-            }
+            let outcomes = stream.drainOutcomes(now: now, using: &generator)
+            if !outcomes.isEmpty { progressed = true }
+            if apply(outcomes, of: &stream, peer: slot.peer, now: now) { reset = true }
         }
         if reset {
             try? connection.reset(streamID, now: now)
@@ -108,5 +91,30 @@ extension Swarm {
             slot.streams[streamID] = .protocolStream(stream)
         }
         slot.connection = connection
+    }
+
+    /// Acts on a protocol stream's outcomes; returns whether the stream must be reset.
+    mutating func apply(_ outcomes: [ProtocolStream.Outcome], of stream: inout ProtocolStream, peer: PeerID?, now: Instant) -> Bool {
+        var reset = false
+        for outcome in outcomes {
+            switch outcome {
+            case .identified(let info, let isPush):
+                stream.finished = true
+                if let peer { identified(peer, info: info, isPush: isPush, now: now) }
+            case .pingRoundTrip(let time):
+                if let request = stream.request { events.append(.pingRoundTrip(request, time)) }
+                if let peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
+            case .completed(let outcome):
+                stream.finished = true
+                if let request = stream.request { completeRequest(request, outcome) }
+            case .failed(let reason):
+                if !stream.finished, let request = stream.request {
+                    completeRequest(request, .failed(.protocolFailed(reason)))
+                }
+                stream.finished = true
+                reset = true
+            }
+        }
+        return reset
     }
 }

@@ -89,6 +89,9 @@ extension NodeRuntime {
         let result: YamuxReadResult
         do throws(SwarmUsageError) {
             result = try swarm.read(stream, into: &bytes, maximum: state.readMaximum, now: now)
+        } catch .unknownStream {
+            // The muxer finished the stream; its `streamClosed` or `streamReset` follows.
+            return
         } catch {
             state.reader = nil
             streams[stream] = state

@@ -110,3 +110,16 @@ import TraverseCore
         await b.stop()
     }
 }
+
+@Suite struct NodeLifetimeTests {
+    @Test func droppingConnectedNodesWithoutStopReturns() async throws {
+        var a: Node? = try Node(identityKey: NodeTests.key(11))
+        var b: Node? = try Node(identityKey: NodeTests.key(12))
+        let address = try #require(try await b!.listen(on: Multiaddr("/ip4/127.0.0.1/tcp/0")).first)
+        _ = try await a!.dial(address)
+        _ = try await a!.ping(b!.peerID)
+        a = nil
+        b = nil
+        #expect(a == nil && b == nil)
+    }
+}
