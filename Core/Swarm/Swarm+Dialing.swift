@@ -27,10 +27,11 @@ extension Swarm {
         listeners.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value.addresses)
     }
 
-    /// Dials an address: `/ip4|ip6/A/tcp/P` optionally ending with `/p2p/ID` (then the
-    /// peer must prove that identity). An existing connection to that peer is reused.
+    /// Dials an address: `/ip4|ip6/A/tcp/P`, `/dns*/NAME/tcp/P` or `/dnsaddr/NAME`,
+    /// optionally ending with `/p2p/ID` (then the peer must prove that identity). An
+    /// existing connection to that peer is reused unless `reusingConnection` is false.
     /// The outcome is a `dialSucceeded` or `dialFailed` event with the returned identifier.
-    public mutating func dial(_ address: Multiaddr, now: Instant) -> DialID {
+    public mutating func dial(_ address: Multiaddr, reusingConnection: Bool = true, now: Instant) -> DialID {
         latestInput = max(latestInput, now)
         let id = DialID(rawValue: makeIdentifier())
         let expectedPeer = address.peerID
@@ -38,7 +39,7 @@ extension Swarm {
             events.append(.dialFailed(id, failure))
             return id
         }
-        if let peer = expectedPeer, joinExistingDialOrConnection(id, peer: peer) { return id }
+        if reusingConnection, let peer = expectedPeer, joinExistingDialOrConnection(id, peer: peer) { return id }
         guard Self.isDialable(address) else {
             events.append(.dialFailed(id, .unsupportedAddress(address)))
             return id

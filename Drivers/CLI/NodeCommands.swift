@@ -15,13 +15,24 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (repeatable). Default: port 4001 of every interface.")
     var listen: [String] = []
 
+    @Option(name: .long, help: "The most connections one peer may have.")
+    var maxConnectionsPerPeer = SwarmConfiguration().maximumConnectionsPerPeer
+
+    @Option(name: .long, help: "The most connections in all.")
+    var maxConnections = SwarmConfiguration().maximumConnections
+
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let out = Output(json: output.json)
         try await reportingFailures(json: output.json) {
             let identity = try NodeCommandSupport.loadOrCreateKey(at: key ?? NodeCommandSupport.defaultKeyPath)
-            let node = try Node(identityKey: identity)
+            guard maxConnectionsPerPeer > 0, maxConnections > 0 else { throw CommandFailure("limits must be positive") }
+            var configuration = SwarmConfiguration()
+            configuration.maximumConnectionsPerPeer = maxConnectionsPerPeer
+            configuration.maximumConnections = maxConnections
+            NodeCommandSupport.raiseDescriptorLimit()
+            let node = try Node(identityKey: identity, configuration: configuration)
             let requested = listen.isEmpty ? ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"] : listen
             var listening = 0
             for text in requested {
@@ -134,6 +145,8 @@ struct PerfCommand: AsyncParsableCommand {
                     "", fields: [
                         "type": "final", "timeSeconds": elapsed.seconds,
                         "uploadBytes": result.uploadBytes, "downloadBytes": result.downloadBytes,
+                        // Beyond the runner's fields: the phases without connection set-up.
+                        "uploadSeconds": result.uploadDuration.seconds, "downloadSeconds": result.downloadDuration.seconds,
                     ])
             }
         }
@@ -254,6 +267,14 @@ enum NodeCommandSupport {
         } catch {
             throw CommandFailure("invalid multiaddr \(text): \(error)")
         }
+    }
+
+    /// Raises the soft limit on open files to the hard limit: every connection is one.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(RLIMIT_NOFILE, &limit)
     }
 
     /// Returns once SIGINT or SIGTERM arrives.

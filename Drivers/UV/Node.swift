@@ -95,12 +95,13 @@ public final class Node: Sendable {
         }
     }
 
-    /// Dials an address (`…/tcp/P[/p2p/ID]`); with `/p2p/ID` the peer must prove that
-    /// identity. An open connection to the peer is reused.
-    public func dial(_ address: Multiaddr) async throws(NodeError) -> ConnectionSummary {
+    /// Dials an address (`…/tcp/P[/p2p/ID]`, DNS names included); with `/p2p/ID` the peer
+    /// must prove that identity. An open connection to the peer is reused unless
+    /// `reusingConnection` is false.
+    public func dial(_ address: Multiaddr, reusingConnection: Bool = true) async throws(NodeError) -> ConnectionSummary {
         let runtime = self.runtime
         return try await submission.submit { (continuation: CheckedContinuation<ConnectionSummary, any Error>) in
-            let id = runtime.swarm.dial(address, now: runtime.now)
+            let id = runtime.swarm.dial(address, reusingConnection: reusingConnection, now: runtime.now)
             runtime.dialWaiters[id] = continuation
             runtime.drive()
         }
