@@ -272,9 +272,9 @@ enum NodeCommandSupport {
     /// Raises the soft limit on open files to the hard limit: every connection is one.
     static func raiseDescriptorLimit() {
         var limit = rlimit()
-        guard getrlimit(RLIMIT_NOFILE, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(RLIMIT_NOFILE, &limit)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// Returns once SIGINT or SIGTERM arrives.
