@@ -47,7 +47,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Core",
-            exclude: ["CSodium", "CSecp256k1", "Protobuf/Definitions", "DNS/README-resolution.md"],
+            exclude: ["CSodium", "CSecp256k1", "Protobuf/Definitions"],
             swiftSettings: strictSettings),
 
         // The libuv driver: real files, sockets, timers and DNS.
@@ -55,7 +55,6 @@ let package = Package(
             name: "TraverseUV",
             dependencies: ["TraverseCore", "CUV"],
             path: "Drivers/UV",
-            exclude: ["README-event-loop.md"],
             swiftSettings: strictSettings),
 
         // The `traverse` executable.
