@@ -20,7 +20,7 @@ public struct FuzzTarget: Sendable {
         .varint, .multiaddrBinary, .multiaddrText, .peerIDText, .keyProtobuf, .envelope,
         .noiseResponder, .noiseInitiator, .multistreamDialer, .multistreamListener,
         .yamuxFrame, .yamuxSession, .dnsResponse, .identifyMessage, .pingServer, .perfServer,
-        .multiaddrResolution,
+        .multiaddrResolution, .swarmInbound,
     ]
 
     /// The target called `name`.
