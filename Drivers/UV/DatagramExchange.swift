@@ -4,16 +4,16 @@ import TraverseCore
 /// One UDP request and its answer (a DNS query): an ephemeral socket sends one datagram
 /// and waits for the first datagram back from the same address, or for the timeout. Loop
 /// thread only.
-final class DatagramExchange: LoopResource {
+final class DatagramExchange: LoopResource, OneShotCompletion {
     /// The largest datagram payload sent or received.
     static let maximumPayloadSize = 65_535
 
-    private let eventLoop: EventLoop
+    let eventLoop: EventLoop
     private let server: SocketAddress
     /// The datagram, kept unchanged until the send completes.
     private let payload: [UInt8]
     /// `nil` once reported.
-    private var completion: ((Result<[UInt8], SocketError>) -> Void)?
+    var completion: ((Result<[UInt8], SocketError>) -> Void)?
     private var socket: UnsafeMutablePointer<uv_udp_t>?
     private var timer: UnsafeMutablePointer<uv_timer_t>?
 
@@ -69,14 +69,6 @@ final class DatagramExchange: LoopResource {
         eventLoop.register(self)
     }
 
-    /// Reports `error` on the next wake-up (not inside `exchangeDatagram`).
-    fileprivate func fail(_ error: SocketError) {
-        eventLoop.deferToNextWakeup { [self] in
-            guard let completion else { return }
-            self.completion = nil
-            completion(.failure(error))
-        }
-    }
 
     private func finish(_ result: Result<[UInt8], SocketError>) {
         guard let completion else { return }

@@ -20,14 +20,14 @@ enum HostFamily: Sendable {
 }
 
 /// One `getaddrinfo` call on libuv's thread pool. Loop thread only.
-final class HostResolution: LoopResource {
+final class HostResolution: LoopResource, OneShotCompletion {
     /// The longest DNS name (RFC 1035: 253 characters in text form).
     static let maximumHostLength = 253
 
-    private let eventLoop: EventLoop
+    let eventLoop: EventLoop
     private let port: UInt16
     /// `nil` once reported.
-    private var completion: ((Result<[SocketAddress], SocketError>) -> Void)?
+    var completion: ((Result<[SocketAddress], SocketError>) -> Void)?
     /// The request while libuv runs it (its `data` holds this resolution).
     private var request: UnsafeMutablePointer<uv_getaddrinfo_t>?
 
@@ -73,14 +73,6 @@ final class HostResolution: LoopResource {
         eventLoop.register(self)
     }
 
-    /// Reports `error` on the next wake-up (not inside `resolveHost`).
-    fileprivate func fail(_ error: SocketError) {
-        eventLoop.deferToNextWakeup { [self] in
-            guard let completion else { return }
-            self.completion = nil
-            completion(.failure(error))
-        }
-    }
 
     fileprivate func didResolve(status: Int32, addresses list: UnsafeMutablePointer<addrinfo>?) {
         request = nil

@@ -5,10 +5,10 @@ import TraverseCore
 ///
 /// Its completion runs exactly once, on a later loop iteration than `connectTCP`, unless
 /// `cancel()` comes first: then it never runs.
-final class TCPConnectAttempt: LoopResource {
-    private let eventLoop: EventLoop
+final class TCPConnectAttempt: LoopResource, OneShotCompletion {
+    let eventLoop: EventLoop
     /// `nil` once completed or cancelled.
-    private var completion: ((Result<TCPSocket, SocketError>) -> Void)?
+    var completion: ((Result<TCPSocket, SocketError>) -> Void)?
     /// The connecting handle (its `data` holds this attempt); `nil` once handed on or closed.
     private var handle: UnsafeMutablePointer<uv_tcp_t>?
 
@@ -55,14 +55,6 @@ final class TCPConnectAttempt: LoopResource {
         eventLoop.register(self)
     }
 
-    /// Reports `error` on the next wake-up (not inside `connectTCP`), unless cancelled first.
-    fileprivate func fail(_ error: SocketError) {
-        eventLoop.deferToNextWakeup { [self] in
-            guard let completion else { return }
-            self.completion = nil
-            completion(.failure(error))
-        }
-    }
 
     fileprivate func didConnect(status: Int32) {
         // Cancelled (the handle closed, status ECANCELED) or already reported.
