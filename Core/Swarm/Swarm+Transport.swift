@@ -13,7 +13,11 @@ extension Swarm {
         case .ipv4(let address, _) where address.value == 0:
             hosts = interfaces.filter { !$0.isIPv6 }
         case .ipv6(let address, _) where address.high == 0 && address.low == 0:
-            hosts = interfaces.filter(\.isIPv6)
+            // A link-local address needs a zone (`/ip6zone`) to be dialed: leave it out.
+            hosts = interfaces.filter { host in
+                guard case .ipv6(let ip, _) = host else { return false }
+                return ip.scope != .linkLocal
+            }
         default:
             hosts = [boundAddress]
         }

@@ -284,4 +284,25 @@ import Testing
         #expect(failure == .allAttemptsFailed([DialAttemptFailure(
             address: try Multiaddr("/dns4/nowhere.example/tcp/1"), reason: .resolution(.nameNotFound("nowhere.example")))]))
     }
+
+    @Test func unspecifiedListenAddressExpandsToDialableInterfaces() throws {
+        var swarm = try Swarm(
+            identityKey: PrivateKey(ed25519Seed: [UInt8](repeating: 9, count: 32)), now: .zero,
+            using: SeededRandomNumberGenerator(seed: 1))
+        let v6 = try swarm.listen(on: Multiaddr("/ip6/::/tcp/0"), now: .zero)
+        let v4 = try swarm.listen(on: Multiaddr("/ip4/0.0.0.0/tcp/0"), now: .zero)
+        let interfaces: [SocketAddress] = [
+            .ipv4(IPv4Address(127, 0, 0, 1), port: 0), .ipv4(IPv4Address(192, 168, 1, 5), port: 0),
+            .ipv6(try #require(IPv6Address("::1")), port: 0), .ipv6(try #require(IPv6Address("fe80::1")), port: 0),
+            .ipv6(try #require(IPv6Address("fd00::2")), port: 0),
+        ]
+        swarm.listenerStarted(v6, boundAddress: .ipv6(try #require(IPv6Address("::")), port: 4001), interfaces: interfaces, now: .zero)
+        swarm.listenerStarted(v4, boundAddress: .ipv4(IPv4Address(0, 0, 0, 0), port: 4001), interfaces: interfaces, now: .zero)
+        #expect(swarm.listenAddresses.map(\.description) == [
+            "/ip6/::1/tcp/4001", "/ip6/fd00::2/tcp/4001", "/ip4/127.0.0.1/tcp/4001", "/ip4/192.168.1.5/tcp/4001",
+        ])
+        #expect(throws: SwarmUsageError.unsupportedListenAddress(try Multiaddr("/ip4/1.2.3.4/udp/1"))) {
+            try swarm.listen(on: Multiaddr("/ip4/1.2.3.4/udp/1"), now: .zero)
+        }
+    }
 }
