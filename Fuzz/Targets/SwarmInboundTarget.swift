@@ -8,9 +8,13 @@ extension FuzzTarget {
     public static let swarmInbound = FuzzTarget(name: "swarm-inbound") { input in
         guard input.count >= 1 else { return }
         var generator = SeededRandomNumberGenerator(seed: 7)
+        var configuration = SwarmConfiguration()
+        // Perf downloads as large as the input asks would only measure the fuzzer's patience.
+        configuration.maximumPerfDownloadBytes = 1 << 20
         guard let serverKey = try? PrivateKey(ed25519Seed: [UInt8](repeating: 1, count: 32)),
               let clientKey = try? PrivateKey(ed25519Seed: [UInt8](repeating: 2, count: 32)),
-              var swarm = try? Swarm(identityKey: serverKey, now: .zero, using: SeededRandomNumberGenerator(seed: 1)),
+              var swarm = try? Swarm(
+                identityKey: serverKey, configuration: configuration, now: .zero, using: SeededRandomNumberGenerator(seed: 1)),
               let clientIdentity = try? NoiseIdentity(identityKey: clientKey, using: &generator)
         else { preconditionFailure("fixed keys always work") }
         var now = Instant(nanoseconds: 1_000_000_000)
