@@ -21,6 +21,7 @@ public struct FuzzTarget: Sendable {
         .noiseResponder, .noiseInitiator, .multistreamDialer, .multistreamListener,
         .yamuxFrame, .yamuxSession, .dnsResponse, .identifyMessage, .pingServer, .perfServer,
         .multiaddrResolution, .swarmInbound,
+        .relayMessage, .relayHopServer, .relayStopServer, .relayReservationClient,
     ]
 
     /// The target called `name`.
