@@ -221,9 +221,9 @@ public struct RelayConfiguration: Hashable, Sendable {
     public var timeouts: RelayTimeouts
     /// Relays to reserve on first.
     public var bootstrapRelays: [Multiaddr]
-    /// Relays a client tries to keep (3) and at most knows (20).
+    /// Relays a client tries to keep connected (3).
     public var minimumRelays: Int
-    /// The most relays a client remembers.
+    /// The most relays a client remembers (20).
     public var maximumRelays: Int
     /// How often a client looks for relays (5 min).
     public var discoveryInterval: Duration
