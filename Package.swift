@@ -47,7 +47,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Core",
-            exclude: ["CSodium", "CSecp256k1", "Protobuf/Definitions", "Relay/README-relay.md"],
+            exclude: ["CSodium", "CSecp256k1", "Protobuf/Definitions"],
             swiftSettings: strictSettings),
 
         // The libuv driver: real files, sockets, timers and DNS.

@@ -54,7 +54,14 @@ extension NodeRuntime {
         case .streamWritable(let stream):
             serviceWrite(stream)
         case .streamReset(let stream):
-            guard let state = streams.removeValue(forKey: stream) else { return }
+            guard var state = streams[stream] else { return }
+            if state.reader == nil && state.writer == nil {
+                // Kept until the application's next call (or the stream's release) sees it.
+                state.wasReset = true
+                streams[stream] = state
+                return
+            }
+            streams[stream] = nil
             state.reader?.resume(throwing: NodeError.streamReset)
             state.writer?.continuation.resume(throwing: NodeError.streamReset)
         case .streamClosed(let stream):

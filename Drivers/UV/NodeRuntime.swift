@@ -47,6 +47,10 @@ final class NodeRuntime: @unchecked Sendable {
         var writer: PendingWrite?
         var readMaximum = 64 * 1024
         var ended = false
+        /// The stream was reset while no call waited: the next read or write fails.
+        var wasReset = false
+        /// The application half-closed the stream.
+        var writeClosed = false
     }
 
     struct PendingWrite {

@@ -20,6 +20,18 @@ public final class NodeStream: Sendable {
         self.peer = peer
     }
 
+    /// A stream the application lets go of is forgotten; unless the application half-closed
+    /// it (then what it wrote still goes out and the peer's end finishes it), it is reset.
+    deinit {
+        let runtime = self.runtime
+        let id = self.id
+        node.execute {
+            guard let state = runtime.streams.removeValue(forKey: id), !state.writeClosed else { return }
+            try? runtime.swarm.reset(id, now: runtime.now)
+            runtime.drive()
+        }
+    }
+
     /// The next bytes the peer wrote (at most `maximum`), or `nil` at the end of the
     /// stream (the peer half-closed and everything was read).
     public func read(maximum: Int = 64 * 1024) async throws(NodeError) -> [UInt8]? {
@@ -32,6 +44,11 @@ public final class NodeStream: Sendable {
             }
             guard state.reader == nil else {
                 continuation.resume(throwing: NodeError.concurrentStreamUse)
+                return
+            }
+            if state.wasReset {
+                runtime.streams[id] = nil
+                continuation.resume(throwing: NodeError.streamReset)
                 return
             }
             if state.ended {
@@ -69,6 +86,11 @@ public final class NodeStream: Sendable {
                 continuation.resume(throwing: NodeError.concurrentStreamUse)
                 return
             }
+            if state.wasReset {
+                runtime.streams[id] = nil
+                continuation.resume(throwing: NodeError.streamReset)
+                return
+            }
             state.writer = NodeRuntime.PendingWrite(bytes: bytes, offset: 0, continuation: continuation)
             runtime.streams[id] = state
             runtime.serviceWrite(id)
@@ -83,6 +105,7 @@ public final class NodeStream: Sendable {
         try await node.submit { (continuation: CheckedContinuation<Void, any Error>) in
             do throws(SwarmUsageError) {
                 try runtime.swarm.closeWrite(id, now: runtime.now)
+                runtime.streams[id]?.writeClosed = true
                 continuation.resume()
             } catch {
                 continuation.resume(throwing: NodeError.usage(error))
