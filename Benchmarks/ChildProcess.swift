@@ -16,7 +16,8 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 /// file shown when something fails. Every child is registered in `ChildProcesses` until it is
 /// reaped, so an error or a signal can end them all.
 final class ChildProcess: @unchecked Sendable {
-    // @unchecked: `lines`, `droppedLines`, `outputEnded` and `status` are guarded by `condition`.
+    // @unchecked: `lines`, `droppedLines`, `outputEnded`, `status` and `usedCPU` are guarded
+    // by `condition`.
     let pid: pid_t
     /// The command line, for messages.
     let commandLine: String
@@ -26,6 +27,7 @@ final class ChildProcess: @unchecked Sendable {
     private var droppedLines = 0
     private var outputEnded = false
     private var status: Int32?
+    private var usedCPU: Double?
 
     /// Lines of stdout kept; later ones are counted and dropped.
     static let keptLines = 256
@@ -105,6 +107,13 @@ final class ChildProcess: @unchecked Sendable {
         return lines
     }
 
+    /// The CPU time (user + system) the process used, once it has been reaped.
+    var cpuSeconds: Double? {
+        condition.lock()
+        defer { condition.unlock() }
+        return usedCPU
+    }
+
     /// Sends SIGTERM, waits up to 5 s, then SIGKILL; reaps the process. Idempotent.
     func terminate() {
         guard reap(blocking: false) == nil else { return }
@@ -123,11 +132,14 @@ final class ChildProcess: @unchecked Sendable {
         defer { condition.unlock() }
         if let status { return status }
         var raw: Int32 = 0
+        var usage = rusage()
         var result: pid_t
         repeat {
-            result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+            result = wait4(pid, &raw, blocking ? 0 : WNOHANG, &usage)
         } while result < 0 && errno == EINTR
         guard result == pid else { return nil }
+        usedCPU = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
         let finished = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
         status = finished

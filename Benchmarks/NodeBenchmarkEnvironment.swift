@@ -53,11 +53,15 @@ struct NodeBenchmarkEnvironment: Sendable {
         try? FileManager.default.removeItem(atPath: workDirectory)
     }
 
-    /// Runs a program to its end and returns its stdout lines (`name` names its stderr log).
-    func run(_ executable: String, _ arguments: [String], name: String, timeout: Double) throws -> [String] {
+    /// Runs a program to its end and returns its stdout lines and the CPU time it used
+    /// (`name` names its stderr log).
+    func run(
+        _ executable: String, _ arguments: [String], name: String, timeout: Double
+    ) throws -> (lines: [String], cpuSeconds: Double) {
         let child = try ChildProcess(
             executable: executable, arguments: arguments, stderrPath: "\(workDirectory)/\(name).stderr")
-        return try child.output(timeout: timeout)
+        let lines = try child.output(timeout: timeout)
+        return (lines, child.cpuSeconds ?? 0)
     }
 
     /// Starts `traverse listen` on a loopback port with a key of its own; returns the process

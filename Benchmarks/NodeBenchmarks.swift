@@ -15,34 +15,46 @@ func traversePerf(
     let (listener, address) = try environment.startTraverseListener("perf-listener")
     defer { listener.terminate() }
     var run = 0
-    func perf(upload: Bool, bytes: UInt64) throws -> Double {
+    /// One run: MB/s of the direction, and the cores each side kept busy (CPU time over the
+    /// run's wall time), which shows when other work on the machine took their share.
+    func perf(upload: Bool, bytes: UInt64) throws -> (rate: Double, senderCores: Double, receiverCores: Double) {
         run += 1
-        let lines = try environment.run(
+        let listenerCPU = ProcessFigures.cpuSeconds("\(listener.pid)")
+        let (lines, clientCPU) = try environment.run(
             environment.traverse,
             ["perf", address, "--upload-bytes", upload ? "\(bytes)" : "0", "--download-bytes", upload ? "0" : "\(bytes)",
              "--timeout", "300"],
             name: "perf-\(run)", timeout: 330)
+        let listenerCores = ProcessFigures.cpuSeconds("\(listener.pid)") - listenerCPU
         let key = upload ? "uploadSeconds" : "downloadSeconds"
-        guard let line = lines.last, let object = jsonObject(line), let phase = jsonNumber(object, key), phase > 0 else {
+        guard let line = lines.last, let object = jsonObject(line), let phase = jsonNumber(object, key), phase > 0,
+              let wall = jsonNumber(object, "timeSeconds"), wall > 0
+        else {
             throw BenchmarkFailure("traverse perf: unexpected output \(lines)")
         }
-        return Double(bytes) / phase / 1e6
+        let clientCores = clientCPU / wall
+        return (Double(bytes) / phase / 1e6, upload ? clientCores : listenerCores / wall,
+                upload ? listenerCores / wall : clientCores)
     }
-    let calibration = try perf(upload: true, bytes: 64 << 20)
+    let calibration = try perf(upload: true, bytes: 64 << 20).rate
     // About `seconds` per run, in whole MiB, between 64 MiB and 8 GiB.
     let mebibytes = UInt64(min(max(calibration * 1e6 * seconds / Double(1 << 20), 64), 8192))
     let bytes = mebibytes << 20
     var results: [BenchmarkResult] = []
     for upload in [true, false] {
-        var rates: [Double] = []
-        for _ in 0..<perfRuns { rates.append(try perf(upload: upload, bytes: bytes)) }
+        var runs: [(rate: Double, senderCores: Double, receiverCores: Double)] = []
+        for _ in 0..<perfRuns { runs.append(try perf(upload: upload, bytes: bytes)) }
+        let rates = runs.map(\.rate)
         let rate = median(rates)
         let share = String(format: "%.1f %% of ", rate / rawTCP.value * 100) + rawTCP.name
+        let cores = String(
+            format: "busy cores: sender %.2f, receiver %.2f", median(runs.map(\.senderCores)),
+            median(runs.map(\.receiverCores)))
         results.append(compared(
             BenchmarkResult(
                 name: "perf-\(upload ? "upload" : "download")-traverse-traverse", value: rate, unit: "MB/s",
                 note: "two traverse processes, one stream, \(mebibytes) MiB, median of \(perfRuns) "
-                    + "(\(rates.map { String(format: "%.0f", $0) }.joined(separator: ", "))); \(share)"),
+                    + "(\(rates.map { String(format: "%.0f", $0) }.joined(separator: ", "))); \(share); \(cores)"),
             with: limit))
     }
     return results

@@ -16,7 +16,7 @@ func pyPerf(_ environment: NodeBenchmarkEnvironment, limit: BenchmarkResult) thr
             python.interpreter,
             [python.peerScript, "dial", address, "--perf-upload", upload ? "\(bytes)" : "0",
              "--perf-download", upload ? "0" : "\(bytes)", "--timeout", "120"],
-            name: "py-perf-\(run)", timeout: 150)
+            name: "py-perf-\(run)", timeout: 150).lines
         guard let object = lines.compactMap(jsonObject).first(where: { $0["op"] as? String == "perf" }),
               let rate = jsonNumber(object, "mb_per_s"), rate > 0
         else { throw BenchmarkFailure("peer.py dial --perf: unexpected output \(lines)") }
@@ -46,7 +46,7 @@ func pySetups(_ environment: NodeBenchmarkEnvironment) throws -> BenchmarkResult
     let count = 200
     let lines = try environment.run(
         python.interpreter, [python.peerScript, "bench-setups", address, "--count", "\(count)", "--timeout", "120"],
-        name: "py-setups", timeout: 150)
+        name: "py-setups", timeout: 150).lines
     guard let object = lines.compactMap(jsonObject).first(where: { $0["op"] as? String == "bench-setups" }),
           let rate = jsonNumber(object, "per_second"), rate > 0
     else { throw BenchmarkFailure("peer.py bench-setups: unexpected output \(lines)") }
