@@ -80,10 +80,11 @@ let package = Package(
             path: "Fuzz/Entry",
             swiftSettings: strictSettings),
 
-        // Benchmarks: `swift run -c release traverse-bench [--json]`.
+        // Benchmarks: `swift build -c release --product traverse` (the node benchmarks spawn
+        // it), then `swift run -c release traverse-bench [--json] [--suite machines|nodes|all]`.
         .executableTarget(
             name: "traverse-bench",
-            dependencies: ["TraverseCore", "CSodium"],
+            dependencies: ["TraverseCore", "TraverseUV", "CSodium"],
             path: "Benchmarks",
             swiftSettings: strictSettings),
 
