@@ -69,7 +69,7 @@ struct NodeBenchmarkEnvironment: Sendable {
     func startTraverseListener(_ name: String, extraArguments: [String] = []) throws -> (ChildProcess, String) {
         let child = try ChildProcess(
             executable: traverse,
-            arguments: ["listen", "--listen", "/ip4/127.0.0.1/tcp/0", "--key", "\(workDirectory)/\(name).key"]
+            arguments: ["listen", "--quiet", "--listen", "/ip4/127.0.0.1/tcp/0", "--key", "\(workDirectory)/\(name).key"]
                 + extraArguments,
             stderrPath: "\(workDirectory)/\(name).stderr")
         do {

@@ -51,7 +51,8 @@ struct ConnectionSlot {
     mutating func refreshDeadline() {
         var earliest: Instant?
         if case .connecting(let deadline) = phase { earliest = deadline }
-        if let connection { earliest = earliest.earliest(connection.nextDeadline) }
+        // Read through the optional: binding it would copy the whole connection.
+        earliest = earliest.earliest(connection?.nextDeadline)
         for slot in streams.values {
             if case .protocolStream(let stream) = slot { earliest = earliest.earliest(stream.nextDeadline) }
         }

@@ -15,6 +15,9 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (repeatable). Default: port 4001 of every interface.")
     var listen: [String] = []
 
+    @Flag(name: .long, help: "Print only the listen addresses, not a line per connection.")
+    var quiet = false
+
     @Option(name: .long, help: "The most connections one peer may have.")
     var maxConnectionsPerPeer = SwarmConfiguration().maximumConnectionsPerPeer
 
@@ -50,7 +53,9 @@ struct ListenCommand: AsyncParsableCommand {
                 }
             }
             guard listening > 0 else { throw CommandFailure("could not listen on any address") }
+            let quiet = self.quiet
             let logger = Task {
+                guard !quiet else { return }
                 for await event in node.events {
                     switch event {
                     case .connectionEstablished(let summary):
