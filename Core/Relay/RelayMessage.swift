@@ -15,6 +15,41 @@ public enum RelayMessage {
         for index in bytes.indices { array.append(bytes[index]) }
         return array
     }
+
+    /// Parses one message's protobuf bytes within the size limit.
+    static func protobuf<Message: SwiftProtobuf.Message>(
+        _ payload: Span<UInt8>, as type: Message.Type
+    ) throws(RelayMessageError) -> Message {
+        guard payload.count <= maximumLength else {
+            throw .tooLong(length: UInt64(payload.count), maximum: maximumLength)
+        }
+        do {
+            return try Message(serializedBytes: copy(payload), partial: true)
+        } catch {
+            throw .malformedProtobuf
+        }
+    }
+
+    /// Frames a message's protobuf bytes with their length.
+    static func frame(_ message: some SwiftProtobuf.Message, into buffer: inout [UInt8]) {
+        let payload: [UInt8] = (try? message.serializedBytes()) ?? []
+        LengthPrefixedMessage.encode(payload, into: &buffer)
+    }
+}
+
+/// A relay message that can be framed for the wire.
+public protocol RelayWireMessage {
+    /// Appends the length-prefixed encoding.
+    func encode(into buffer: inout [UInt8])
+}
+
+extension RelayWireMessage {
+    /// The length-prefixed encoding as a new array.
+    public var encoded: [UInt8] {
+        var buffer: [UInt8] = []
+        encode(into: &buffer)
+        return buffer
+    }
 }
 
 /// A peer in a relay message (`Peer`): its ID and, rarely, addresses.
@@ -87,7 +122,7 @@ public struct RelayReservation: Hashable, Sendable {
 }
 
 /// A message of the hop protocol (`/libp2p/circuit/relay/0.2.0/hop`).
-public enum RelayHopMessage: Hashable, Sendable {
+public enum RelayHopMessage: Hashable, Sendable, RelayWireMessage {
     /// A client asks the relay for a reservation.
     case reserve
     /// A client asks the relay for a circuit to `peer`.
@@ -110,30 +145,14 @@ public enum RelayHopMessage: Hashable, Sendable {
             if let reservation { message.reservation = reservation.protobuf }
             if let limit { message.limit = limit.protobuf }
         }
-        let payload: [UInt8] = (try? message.serializedBytes()) ?? []
-        LengthPrefixedMessage.encode(payload, into: &buffer)
-    }
-
-    /// The length-prefixed encoding as a new array.
-    public var encoded: [UInt8] {
-        var buffer: [UInt8] = []
-        encode(into: &buffer)
-        return buffer
+        RelayMessage.frame(message, into: &buffer)
     }
 
     /// Decodes one message's protobuf bytes (without the length prefix). Unknown fields are
     /// ignored; a missing type, a CONNECT without a valid peer, or a STATUS without a known
     /// status are errors.
     public init(payload: Span<UInt8>) throws(RelayMessageError) {
-        guard payload.count <= RelayMessage.maximumLength else {
-            throw .tooLong(length: UInt64(payload.count), maximum: RelayMessage.maximumLength)
-        }
-        let message: Circuit_Pb_HopMessage
-        do {
-            message = try Circuit_Pb_HopMessage(serializedBytes: RelayMessage.copy(payload), partial: true)
-        } catch {
-            throw .malformedProtobuf
-        }
+        let message = try RelayMessage.protobuf(payload, as: Circuit_Pb_HopMessage.self)
         guard message.hasType else { throw .missingType }
         switch message.type {
         case .reserve:
@@ -159,7 +178,7 @@ public enum RelayHopMessage: Hashable, Sendable {
 }
 
 /// A message of the stop protocol (`/libp2p/circuit/relay/0.2.0/stop`).
-public enum RelayStopMessage: Hashable, Sendable {
+public enum RelayStopMessage: Hashable, Sendable, RelayWireMessage {
     /// The relay tells the target that `peer` connects through it, under `limit`.
     case connect(peer: RelayPeerInfo, limit: CircuitLimit? = nil)
     /// The target's answer.
@@ -177,28 +196,12 @@ public enum RelayStopMessage: Hashable, Sendable {
             message.type = .status
             message.status = status.protobuf
         }
-        let payload: [UInt8] = (try? message.serializedBytes()) ?? []
-        LengthPrefixedMessage.encode(payload, into: &buffer)
-    }
-
-    /// The length-prefixed encoding as a new array.
-    public var encoded: [UInt8] {
-        var buffer: [UInt8] = []
-        encode(into: &buffer)
-        return buffer
+        RelayMessage.frame(message, into: &buffer)
     }
 
     /// Decodes one message's protobuf bytes (without the length prefix).
     public init(payload: Span<UInt8>) throws(RelayMessageError) {
-        guard payload.count <= RelayMessage.maximumLength else {
-            throw .tooLong(length: UInt64(payload.count), maximum: RelayMessage.maximumLength)
-        }
-        let message: Circuit_Pb_StopMessage
-        do {
-            message = try Circuit_Pb_StopMessage(serializedBytes: RelayMessage.copy(payload), partial: true)
-        } catch {
-            throw .malformedProtobuf
-        }
+        let message = try RelayMessage.protobuf(payload, as: Circuit_Pb_StopMessage.self)
         guard message.hasType else { throw .missingType }
         switch message.type {
         case .connect:
