@@ -135,11 +135,13 @@ public struct RelayHopServer: StreamProtocolMachine {
         if case .answered = state { true } else { false }
     }
 
-    /// What the reader holds room for: the request, then at most 4 KiB after it.
+    /// What the reader holds room for: the request, then at most 4 KiB after it; 0 once the
+    /// stream is the circuit (its owner reads it from then on).
     public var receiveCapacity: Int {
         switch state {
         case .reading, .awaitingReservationDecision, .awaitingConnectDecision: exchange.reader.capacity
-        case .answered, .established, .failed: Int.max
+        case .established: 0
+        case .answered, .failed: Int.max
         }
     }
 

@@ -247,9 +247,10 @@ public struct RelayConnectClient: StreamProtocolMachine {
     }
     /// Never: on OK the stream carries the relayed connection.
     public var wantsToCloseWrite: Bool { false }
-    /// Room for the reply and at most 4 KiB after it.
+    /// Room for the reply and at most 4 KiB after it; 0 once answered (on OK the owner
+    /// reads the circuit itself).
     public var receiveCapacity: Int {
-        if case .awaitingStatus = state { exchange.reader.capacity } else { Int.max }
+        if case .awaitingStatus = state { exchange.reader.capacity } else { 0 }
     }
 
     private mutating func finish(_ event: RelayConnectClientEvent) {

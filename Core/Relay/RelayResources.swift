@@ -24,6 +24,8 @@ public enum RelayRefusal: Error, Hashable, Sendable {
     case tooManyAddresses
     /// A CONNECT to the source itself.
     case connectToSelf
+    /// The target of a CONNECT holds a reservation but no connection to the relay.
+    case targetNotConnected
 
     /// The status the relay answers with: the spec's for each case. Reservations over a
     /// limit get `RESERVATION_REFUSED`, circuits over a limit `RESOURCE_LIMIT_EXCEEDED`.
@@ -36,6 +38,26 @@ public enum RelayRefusal: Error, Hashable, Sendable {
             .tooManyAddresses:
             .resourceLimitExceeded
         case .connectToSelf: .permissionDenied
+        case .targetNotConnected: .connectionFailed
+        }
+    }
+
+    /// A short name of the reason, for metric labels and logs (`reservations_per_ip`).
+    public var label: String {
+        switch self {
+        case .peerNotPermitted: "peer_not_permitted"
+        case .relayedConnection: "relayed_connection"
+        case .reservationsPerIPExceeded: "reservations_per_ip"
+        case .reservationsTotalExceeded: "reservations_total"
+        case .reservationRateExceeded: "reservation_rate"
+        case .noReservation: "no_reservation"
+        case .circuitsPerIPExceeded: "circuits_per_ip"
+        case .circuitsPerPeerExceeded: "circuits_per_peer"
+        case .circuitsTotalExceeded: "circuits_total"
+        case .circuitRateExceeded: "circuit_rate"
+        case .tooManyAddresses: "too_many_addresses"
+        case .connectToSelf: "connect_to_self"
+        case .targetNotConnected: "target_not_connected"
         }
     }
 }

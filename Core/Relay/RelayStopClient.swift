@@ -64,8 +64,13 @@ public struct RelayStopClient: StreamProtocolMachine {
     /// Never: on OK the stream becomes the circuit, otherwise the owner closes it.
     public var wantsToCloseWrite: Bool { false }
     /// Room for the answer and at most 4 KiB after it.
+    /// 0 once the stream is the circuit (its owner reads it from then on).
     public var receiveCapacity: Int {
-        if case .awaitingStatus = state { exchange.reader.capacity } else { Int.max }
+        switch state {
+        case .awaitingStatus: exchange.reader.capacity
+        case .done: 0
+        case .failed: Int.max
+        }
     }
 
     private mutating func fail(_ error: RelayStreamError) {
@@ -181,7 +186,8 @@ public struct RelayStopServer: StreamProtocolMachine {
     public var receiveCapacity: Int {
         switch state {
         case .reading, .awaitingDecision: exchange.reader.capacity
-        case .answered, .established, .failed: Int.max
+        case .established: 0
+        case .answered, .failed: Int.max
         }
     }
 

@@ -16,8 +16,12 @@ struct ConnectionSlot {
     /// `nil` until the TCP connection is open.
     var connection: Connection?
     let direction: ConnectionDirection
-    let remote: SocketAddress
-    var local: SocketAddress?
+    /// The socket's endpoints (`localSocket` once it is open); both `nil` for a relayed
+    /// connection.
+    let remoteSocket: SocketAddress?
+    var localSocket: SocketAddress?
+    /// The relay stream that carries a relayed connection; `nil` for a socket.
+    var circuit: CircuitTransport?
     /// The dial this socket is an attempt of, and the address it tried.
     let dial: DialID?
     let dialedAddress: Multiaddr?
@@ -41,6 +45,34 @@ struct ConnectionSlot {
         if case .established(let summary) = phase { return summary }
         return nil
     }
+
+    /// The peer's address: its socket address, or the circuit address through the relay.
+    var remoteAddress: Multiaddr {
+        circuit?.remoteAddress ?? remoteSocket?.tcpMultiaddr ?? Multiaddr()
+    }
+
+    /// This side's socket address, or the relay's address for a relayed connection.
+    var localAddress: Multiaddr {
+        circuit?.relayAddress ?? localSocket?.tcpMultiaddr ?? Multiaddr()
+    }
+
+    /// The peer's IP address, for per-IP limits; `nil` for a relayed connection.
+    var remoteIP: IPAddress? {
+        guard circuit == nil, let remoteSocket else { return nil }
+        switch remoteSocket {
+        case .ipv4(let address, _): return .ipv4(address)
+        case .ipv6(let address, _): return .ipv6(address)
+        }
+    }
+
+    /// The relay and limit of a relayed connection.
+    var relayInfo: RelayedConnectionInfo? {
+        guard let circuit else { return nil }
+        return RelayedConnectionInfo(relay: circuit.relay, limit: circuit.limit)
+    }
+
+    /// Whether the connection goes through a relay.
+    var isRelayed: Bool { circuit != nil }
 
     var isClosing: Bool {
         if case .closing = phase { return true }
@@ -68,6 +100,12 @@ enum StreamSlot {
     case protocolStream(ProtocolStream)
     /// A stream the application reads and writes.
     case application
+    /// A relay stream that carries the relayed connection with this identifier.
+    case circuitCarrier(ConnectionID)
+    /// One side of a circuit this node relays.
+    case splice(RelayCircuitID)
+    /// A stream whose user is gone: what arrives is dropped until it ends.
+    case discarding
 }
 
 /// Why the swarm opened an outbound stream.
@@ -81,11 +119,17 @@ enum OutboundPurpose {
     case ping(RequestID, count: Int)
     case perf(RequestID, uploadBytes: UInt64, downloadBytes: UInt64)
     case echo(RequestID, byteCount: UInt64)
+    /// A reservation (or its refresh) on the relay.
+    case reserve(relay: PeerID)
+    /// A CONNECT through the relay for the relayed connection `relayed`.
+    case relayConnect(relayed: ConnectionID, target: PeerID)
+    /// This relay's STOP to the target of `circuit`.
+    case stop(RelayCircuitID)
 
     var request: RequestID? {
         switch self {
         case .application(let id), .ping(let id, _), .perf(let id, _, _), .echo(let id, _): id
-        case .identify, .identifyPush: nil
+        case .identify, .identifyPush, .reserve, .relayConnect, .stop: nil
         }
     }
 
@@ -97,6 +141,8 @@ enum OutboundPurpose {
         case .ping: [StreamProtocolID.ping]
         case .perf: [StreamProtocolID.perf]
         case .echo: [StreamProtocolID.echo]
+        case .reserve, .relayConnect: [RelayProtocolID.hop]
+        case .stop: [RelayProtocolID.stop]
         }
     }
 }

@@ -14,6 +14,8 @@ struct ProtocolStream {
         case perfClient(PerfClient)
         case echoServer(EchoServer)
         case echoClient(EchoClient)
+        /// A Circuit Relay v2 machine.
+        case relay(RelayStreamMachine)
         /// Held only while a machine is taken out to be mutated, so its buffers are not
         /// copied on write.
         case moved
@@ -29,6 +31,17 @@ struct ProtocolStream {
         case completed(RequestOutcome)
         /// The peer broke the protocol or timed out: reset the stream.
         case failed(String)
+        /// A relay machine's outcome.
+        case relay(RelayStreamMachine.Outcome)
+    }
+
+    /// What the stream becomes once its protocol hands it over (a relay stream that now
+    /// carries a circuit); the pump stops feeding the machine then.
+    enum Handoff {
+        /// It carries the relayed connection with this identifier.
+        case circuitCarrier(ConnectionID)
+        /// It is one side of a circuit this node relays.
+        case splice(RelayCircuitID)
     }
 
     var machine: Machine
@@ -43,6 +56,8 @@ struct ProtocolStream {
     var endOfStreamDelivered = false
     /// Whether the machine reported its final outcome (no more are expected).
     var finished = false
+    /// Set when the stream is handed over; the pump then stores it as that.
+    var handoff: Handoff?
 
     init(_ machine: Machine, request: RequestID? = nil) {
         self.machine = machine
@@ -61,6 +76,7 @@ struct ProtocolStream {
         case .perfClient(let m): m.receiveCapacity
         case .echoServer(let m): m.receiveCapacity
         case .echoClient(let m): m.receiveCapacity
+        case .relay(let m): m.receiveCapacity
         case .moved: 0
         }
     }
@@ -75,6 +91,7 @@ struct ProtocolStream {
         case .perfClient(let m): m.wantsToCloseWrite
         case .echoServer(let m): m.wantsToCloseWrite
         case .echoClient(let m): m.wantsToCloseWrite
+        case .relay(let m): m.wantsToCloseWrite
         case .moved: false
         }
     }
@@ -89,6 +106,7 @@ struct ProtocolStream {
         case .perfClient(let m): m.nextDeadline
         case .echoServer(let m): m.nextDeadline
         case .echoClient(let m): m.nextDeadline
+        case .relay(let m): m.nextDeadline
         case .moved: nil
         }
     }
@@ -104,6 +122,7 @@ struct ProtocolStream {
         case .perfClient(var m): machine = .moved; m.receive(bytes, now: now); machine = .perfClient(m)
         case .echoServer(var m): machine = .moved; m.receive(bytes, now: now); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; m.receive(bytes, now: now); machine = .echoClient(m)
+        case .relay(var m): machine = .moved; m.receive(bytes, now: now); machine = .relay(m)
         case .moved: break
         }
     }
@@ -120,6 +139,7 @@ struct ProtocolStream {
         case .perfClient(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .perfClient(m)
         case .echoServer(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .echoClient(m)
+        case .relay(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .relay(m)
         case .moved: break
         }
     }
@@ -135,6 +155,7 @@ struct ProtocolStream {
         case .perfClient(var m): machine = .moved; m.handleTimeout(now: now); machine = .perfClient(m)
         case .echoServer(var m): machine = .moved; m.handleTimeout(now: now); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; m.handleTimeout(now: now); machine = .echoClient(m)
+        case .relay(var m): machine = .moved; m.handleTimeout(now: now); machine = .relay(m)
         case .moved: break
         }
     }
@@ -154,6 +175,7 @@ struct ProtocolStream {
         case .perfClient(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .perfClient(m)
         case .echoServer(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .echoClient(m)
+        case .relay(var m): machine = .moved; m.pollTransmit(into: &pendingOutput); machine = .relay(m)
         case .moved: break
         }
     }
@@ -225,6 +247,11 @@ struct ProtocolStream {
                 }
             }
             machine = .echoClient(m)
+        case .relay(var m): machine = .moved;
+            let (relayOutcomes, failure) = m.drainOutcomes()
+            outcomes.append(contentsOf: relayOutcomes.map(Outcome.relay))
+            if let failure { outcomes.append(.failed(failure)) }
+            machine = .relay(m)
         case .moved:
             break
         }

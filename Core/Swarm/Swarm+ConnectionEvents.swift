@@ -39,13 +39,14 @@ extension Swarm {
     ) {
         let peer = establishment.remotePeer
         let existing = connectionsByPeer[peer] ?? []
-        guard peer != localPeer, existing.count < configuration.maximumConnectionsPerPeer else {
+        let expectedThroughRelay = slot.circuit.map { $0.peer == peer } ?? true
+        guard peer != localPeer, expectedThroughRelay, existing.count < configuration.maximumConnectionsPerPeer else {
             slot.connection?.close(now: now)
             return
         }
         let summary = ConnectionSummary(
-            id: id, peer: peer, direction: slot.direction, remoteAddress: slot.remote.tcpMultiaddr,
-            localAddress: slot.local?.tcpMultiaddr ?? Multiaddr())
+            id: id, peer: peer, direction: slot.direction, remoteAddress: slot.remoteAddress,
+            localAddress: slot.localAddress, relay: slot.relayInfo)
         slot.phase = .established(summary)
         connectionsByPeer[peer] = existing + [id]
         let connected = connectedPeers
@@ -56,6 +57,7 @@ extension Swarm {
         events.append(.connectionEstablished(summary))
         openBuiltinStream(&slot, id: id, purpose: .identify, now: now)
         if let dial = slot.dial { dialSucceeded(dial, connection: id, peer: peer, slot: &slot, now: now) }
+        relayConnected(peer, slot: &slot, id: id, now: now)
     }
 
     private mutating func inboundStream(
@@ -65,7 +67,7 @@ extension Swarm {
         switch name {
         case StreamProtocolID.identify:
             machine = try? .identifyWriter(IdentifyResponder(
-                info: localIdentifyInfo(), observedAddress: slot.remote.tcpMultiaddr))
+                info: localIdentifyInfo(), observedAddress: slot.remoteAddress))
         case StreamProtocolID.identifyPush:
             machine = .identifyReader(
                 IdentifyRequester(now: now, expectedPeer: slot.peer, timeout: configuration.protocolTimeout), isPush: true)
@@ -75,6 +77,10 @@ extension Swarm {
             machine = .perfServer(PerfServer(maximumDownloadBytes: configuration.maximumPerfDownloadBytes))
         case StreamProtocolID.echo where configuration.servesEcho:
             machine = try? .echoServer(EchoServer(maximumBufferedBytes: configuration.echoBufferBytes))
+        case RelayProtocolID.hop where configuration.relay.enablesHop:
+            machine = .relay(.hopServer(RelayHopServer(now: now, timeout: configuration.relay.timeouts.protocolRead)))
+        case RelayProtocolID.stop where configuration.relay.enablesStop:
+            machine = .relay(.stopServer(RelayStopServer(now: now, timeout: configuration.relay.timeouts.protocolRead)))
         default:
             machine = nil
         }
@@ -104,7 +110,7 @@ extension Swarm {
             machine = .identifyReader(
                 IdentifyRequester(now: now, expectedPeer: slot.peer, timeout: configuration.protocolTimeout), isPush: false)
         case .identifyPush:
-            guard let writer = try? IdentifyResponder(info: localIdentifyInfo(), observedAddress: slot.remote.tcpMultiaddr) else {
+            guard let writer = try? IdentifyResponder(info: localIdentifyInfo(), observedAddress: slot.remoteAddress) else {
                 try? slot.connection?.reset(stream, now: now)
                 slot.streams[stream] = nil
                 return
@@ -118,6 +124,24 @@ extension Swarm {
             machine = .perfClient(PerfClient(uploadBytes: upload, downloadBytes: download, now: now))
         case .echo(_, let count):
             machine = .echoClient(EchoClient(byteCount: count, now: now, timeout: nil, using: &generator))
+        case .reserve(let relayPeer):
+            machine = .relay(.reservationClient(RelayReservationClient(
+                relay: relayPeer, local: localPeer, now: now, unixTime: unixTime(at: now),
+                configuration: configuration.relay.client, timeout: configuration.relay.timeouts.protocolRead)))
+        case .relayConnect(let relayed, let target):
+            machine = .relay(.connectClient(
+                RelayConnectClient(target: target, now: now, timeout: configuration.relay.timeouts.protocolRead),
+                relayed: relayed))
+        case .stop(let circuit):
+            guard let pending = relay.pendingCircuits[circuit] else {
+                try? slot.connection?.reset(stream, now: now)
+                slot.streams[stream] = nil
+                return
+            }
+            machine = .relay(.stopClient(
+                RelayStopClient(source: pending.source, limit: pending.limit, now: now,
+                                timeout: configuration.relay.timeouts.protocolRead),
+                circuit: circuit))
         }
         slot.streams[stream] = .protocolStream(ProtocolStream(machine, request: purpose.request))
         pumpProtocolStream(&slot, connectionID: id, streamID: stream, now: now)
@@ -130,16 +154,21 @@ extension Swarm {
         let protocols: [String]
         switch slot.streams.removeValue(forKey: stream) {
         case .opening(let purpose)?:
+            relayStreamAbandoned(nil, purpose: purpose, peer: slot.peer, now: latestInput)
             request = purpose.request
             protocols = purpose.request.flatMap { requests[$0]?.protocols } ?? purpose.protocols
         case .protocolStream(let protocolStream)?:
             // Optimistic negotiation: the machine started before the refusal came.
             guard !protocolStream.finished else { return }
+            relayStreamAbandoned(protocolStream, purpose: nil, peer: slot.peer, now: latestInput)
             request = protocolStream.request
             protocols = request.flatMap { requests[$0].map { $0.protocols.isEmpty ? $0.purpose.protocols : $0.protocols } } ?? []
         case .application?:
             // Optimistic negotiation handed the stream out before the peer refused it.
             events.append(.streamReset(SwarmStreamID(connection: id, stream: stream)))
+            return
+        case let other?:
+            relayStreamEnded(other)
             return
         case nil:
             return
@@ -167,6 +196,12 @@ extension Swarm {
             case .streamRemoteClosed: events.append(.streamRemoteClosed(handle))
             default: break
             }
+        case .circuitCarrier(let relayed)?:
+            enqueueTransmit(relayed)
+        case .splice(let circuit)?:
+            relay.work.append(.pumpSplice(circuit))
+        case .discarding?:
+            drainDiscarded(&slot, stream: stream, now: now)
         case .opening?, nil:
             break
         }
@@ -182,18 +217,31 @@ extension Swarm {
                 // the machine read its end: hand it the end now.
                 protocolStream.receiveEndOfStream(now: now)
                 let outcomes = protocolStream.drainOutcomes(now: now, using: &generator)
-                _ = apply(outcomes, of: &protocolStream, peer: slot.peer, now: now)
+                _ = apply(outcomes, of: &protocolStream, slot: &slot, connectionID: id, streamID: stream, now: now)
             }
             if !protocolStream.finished, let request = protocolStream.request {
                 completeRequest(request, .failed(reset ? .streamReset : .protocolFailed("stream closed early")))
             }
+            relayStreamAbandoned(protocolStream, purpose: nil, peer: slot.peer, now: now)
         case .opening(let purpose)?:
             if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
+            relayStreamAbandoned(nil, purpose: purpose, peer: slot.peer, now: now)
         case .application?:
             let handle = SwarmStreamID(connection: id, stream: stream)
             events.append(reset ? .streamReset(handle) : .streamClosed(handle))
+        case let other?:
+            relayStreamEnded(other)
         case nil:
             break
+        }
+    }
+
+    /// A relay stream ended: its relayed connection or circuit finds out when pumped.
+    mutating func relayStreamEnded(_ slot: StreamSlot) {
+        switch slot {
+        case .circuitCarrier(let relayed): enqueueTransmit(relayed)
+        case .splice(let circuit): relay.work.append(.pumpSplice(circuit))
+        case .opening, .protocolStream, .application, .discarding: break
         }
     }
 
@@ -210,17 +258,29 @@ extension Swarm {
                 }
             case .opening(let purpose):
                 if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
+                relayStreamAbandoned(nil, purpose: purpose, peer: slot.peer, now: now)
             case .application:
                 events.append(.streamReset(SwarmStreamID(connection: id, stream: stream)))
+            case .circuitCarrier, .splice, .discarding:
+                relayStreamEnded(streamSlot)
+            }
+            if case .protocolStream(let protocolStream) = streamSlot {
+                relayStreamAbandoned(protocolStream, purpose: nil, peer: slot.peer, now: now)
             }
         }
         slot.streams.removeAll()
+        relayConnectionClosed(id, now: now)
         if let summary = wasEstablished {
             var remaining = connectionsByPeer[summary.peer] ?? []
             remaining.removeAll { $0 == id }
             connectionsByPeer[summary.peer] = remaining.isEmpty ? nil : remaining
+            if remaining.isEmpty, relay.resources?.removeReservation(of: summary.peer) == true {
+                // A reservation is only good while its holder is connected to take STOP.
+                events.append(.relayReservationExpired(summary.peer))
+            }
             events.append(.connectionClosed(summary, reason))
         } else if let dial = slot.dial, let address = slot.dialedAddress {
+            relay.circuitsAwaitingRelay[slot.circuit?.relay ?? localPeer]?.removeAll { $0 == id }
             attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .upgrade(reason)), now: now)
         }
     }

@@ -22,9 +22,10 @@ extension Swarm {
         listenAddressesChanged(now: now)
     }
 
-    /// The addresses this node listens on (without `/p2p`).
+    /// The addresses this node listens on (without `/p2p`): its listeners' addresses, then
+    /// its circuit addresses through the relays that hold a reservation for it.
     public var listenAddresses: [Multiaddr] {
-        listeners.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value.addresses)
+        listeners.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value.addresses) + circuitListenAddresses
     }
 
     /// Dials an address: `/ip4|ip6/A/tcp/P`, `/dns*/NAME/tcp/P` or `/dnsaddr/NAME`,
@@ -92,11 +93,12 @@ extension Swarm {
         return false
     }
 
-    /// The oldest established connection to `peer` that takes new streams.
-    func usableConnection(to peer: PeerID) -> ConnectionID? {
+    /// The oldest established connection to `peer` that takes new streams; with `direct`,
+    /// only one that does not go through a relay.
+    func usableConnection(to peer: PeerID, direct: Bool = false) -> ConnectionID? {
         connectionsByPeer[peer]?.first { id in
             guard let slot = connections[id] else { return false }
-            return !slot.remoteGoingAway && !slot.isClosing
+            return !slot.remoteGoingAway && !slot.isClosing && !(direct && slot.isRelayed)
         }
     }
 
@@ -104,13 +106,15 @@ extension Swarm {
     mutating func startDial(
         _ id: DialID, expectedPeer: PeerID?, addresses: [Multiaddr], waitingDials: [DialID], now: Instant
     ) {
-        let direct = addresses.filter { SocketAddress(tcp: $0) != nil }.map(\.withoutTrailingPeerID)
+        // Circuit addresses keep their `/p2p/TARGET`; they are tried after the direct ones.
+        let direct = addresses.filter { SocketAddress(tcp: $0) != nil && !$0.isCircuit }.map(\.withoutTrailingPeerID)
+        let relayed = addresses.filter(\.isCircuit)
         dials[id] = DialState(
             id: id, expectedPeer: expectedPeer,
-            addresses: Array(direct.prefix(configuration.maximumAddressesPerDial)),
+            addresses: Array((direct + relayed).prefix(configuration.maximumAddressesPerDial)),
             deadline: now + configuration.dialTimeout, waitingDials: waitingDials)
         if let expectedPeer { dialsByPeer[expectedPeer] = id }
-        for address in addresses where SocketAddress(tcp: address) == nil {
+        for address in addresses where SocketAddress(tcp: address) == nil && !address.isCircuit {
             // A name: `/p2p/ID` stays on, so `/dnsaddr` records are filtered by it.
             startResolution(of: address, for: id, now: now)
         }
@@ -123,6 +127,11 @@ extension Swarm {
         dial.nextAttemptAt = nil
         while !dial.addresses.isEmpty && dial.attempts.count < configuration.maximumConcurrentAttemptsPerDial {
             let address = dial.addresses.removeFirst()
+            if address.isCircuit {
+                startCircuitAttempt(&dial, address: address, now: now)
+                if dial.attempts.isEmpty { continue }
+                break
+            }
             guard let remote = SocketAddress(tcp: address) else { continue }
             guard connections.count < configuration.maximumConnections else {
                 dial.failures.append(DialAttemptFailure(address: address, reason: .transport(.other("connection limit reached"))))
@@ -131,7 +140,7 @@ extension Swarm {
             let connection = ConnectionID(rawValue: makeIdentifier())
             var slot = ConnectionSlot(
                 phase: .connecting(deadline: now + configuration.connectTimeout), connection: nil,
-                direction: .outbound, remote: remote, local: nil, dial: id, dialedAddress: address, listener: nil)
+                direction: .outbound, remoteSocket: remote, localSocket: nil, dial: id, dialedAddress: address, listener: nil)
             slot.refreshDeadline()
             connections[connection] = slot
             dial.attempts.insert(connection)
@@ -178,13 +187,21 @@ extension Swarm {
         for attempt in dial.attempts { cancelAttempt(attempt, now: now) }
         for waiting in dial.waitingDials { events.append(.dialFailed(waiting, failure)) }
         for request in dial.waitingRequests { completeRequest(request, .failed(.dialFailed(failure))) }
+        if let expected = dial.expectedPeer { relayDialFailed(expected, failure, now: now) }
     }
 
     /// Closes a socket that lost its dial.
     private mutating func cancelAttempt(_ id: ConnectionID, now: Instant) {
         guard var slot = connections.removeValue(forKey: id) else { return }
         if case .connecting = slot.phase {
-            actions.append(.close(id))
+            if let circuit = slot.circuit {
+                relay.circuitsAwaitingRelay[circuit.relay]?.removeAll { $0 == id }
+                if let carrier = circuit.carrier, let stream = circuit.stream {
+                    relay.work.append(.resetCarrier(carrier, stream))
+                }
+            } else {
+                actions.append(.close(id))
+            }
             return
         }
         slot.connection?.close(now: now)
@@ -203,9 +220,18 @@ public enum SwarmUsageError: Error, Equatable, Sendable, CustomStringConvertible
     case connection(ConnectionUsageError)
     /// The swarm is shutting down.
     case shutDown
+    /// The relay role this needs is not in `SwarmConfiguration.relay.roles`.
+    case relayRoleDisabled(RelayRoles)
+    /// A relay address must be a direct address ending with `/p2p/RELAY` (not this node).
+    case invalidRelayAddress(Multiaddr)
+    /// This node holds the most reservations it may (`maximumConcurrentReservations`).
+    case tooManyReservations(Int)
 
     public var description: String {
         switch self {
+        case .relayRoleDisabled(let roles): "relay role \(roles.rawValue) is not enabled"
+        case .invalidRelayAddress(let address): "not a relay address (a direct address ending with /p2p/ID): \(address)"
+        case .tooManyReservations(let count): "already holding \(count) reservations"
         case .unsupportedListenAddress(let address): "cannot listen on \(address): only /ip4|ip6/ADDRESS/tcp/PORT"
         case .unknownStream(let stream): "no open \(stream)"
         case .connection(let error): "connection refused the operation: \(error)"

@@ -1,8 +1,12 @@
 /// Running the built-in protocol machines on their streams.
 extension Swarm {
     /// Opens an outbound stream for one of the swarm's own purposes on an established
-    /// connection. A refusal completes the purpose's request with the reason.
-    mutating func openBuiltinStream(_ slot: inout ConnectionSlot, id: ConnectionID, purpose: OutboundPurpose, now: Instant) {
+    /// connection. A refusal completes the purpose's request with the reason. Returns the
+    /// stream, or `nil` when the connection refused it.
+    @discardableResult
+    mutating func openBuiltinStream(
+        _ slot: inout ConnectionSlot, id: ConnectionID, purpose: OutboundPurpose, now: Instant
+    ) -> StreamID? {
         let protocols: [String]
         if case .application(let request) = purpose {
             protocols = requests[request]?.protocols ?? []
@@ -15,8 +19,10 @@ extension Swarm {
             defer { slot.connection = connection }
             let stream = try connection.openStream(protocols: protocols, now: now)
             slot.streams[stream] = .opening(purpose)
+            return stream
         } catch {
             if let request = purpose.request { completeRequest(request, .failed(.streamRefused(error))) }
+            return nil
         }
     }
 
@@ -30,7 +36,7 @@ extension Swarm {
         slot.connection = nil
         var reset = false
         var progressed = true
-        while progressed && !reset {
+        while progressed && !reset && stream.handoff == nil {
             progressed = false
             // Input, as far as the machine takes it.
             while !stream.endOfStreamDelivered {
@@ -83,10 +89,38 @@ extension Swarm {
             }
             let outcomes = stream.drainOutcomes(now: now, using: &generator)
             if !outcomes.isEmpty { progressed = true }
-            if apply(outcomes, of: &stream, peer: slot.peer, now: now) { reset = true }
+            if apply(outcomes, of: &stream, slot: &slot, connectionID: connectionID, streamID: streamID, now: now) {
+                reset = true
+            }
         }
         if reset {
             try? connection.reset(streamID, now: now)
+        } else if let handoff = stream.handoff {
+            // The machine's last bytes (a STATUS OK) go out before the circuit's.
+            var remaining = Array(stream.pendingOutput[stream.pendingOffset...])
+            stream.pendingOutput.removeAll()
+            stream.pendingOffset = 0
+            stream.refillPendingOutput()
+            remaining += stream.pendingOutput
+            switch handoff {
+            case .circuitCarrier(let relayed):
+                slot.streams[streamID] = .circuitCarrier(relayed)
+                if !remaining.isEmpty, var circuit = connections[relayed]?.circuit {
+                    circuit.outbound = remaining + circuit.outbound[circuit.outboundOffset...]
+                    circuit.outboundOffset = 0
+                    connections[relayed]?.circuit = circuit
+                }
+                enqueueTransmit(relayed)
+            case .splice(let circuit):
+                slot.streams[streamID] = .splice(circuit)
+                if !remaining.isEmpty, var splice = relay.splices[circuit] {
+                    // Only the HOP stream has a status left to send: it goes to the source.
+                    splice.toSource.bytes = remaining + splice.toSource.bytes[splice.toSource.offset...]
+                    splice.toSource.offset = 0
+                    relay.splices[circuit] = splice
+                }
+                relay.work.append(.pumpSplice(circuit))
+            }
         } else {
             slot.streams[streamID] = .protocolStream(stream)
         }
@@ -94,7 +128,11 @@ extension Swarm {
     }
 
     /// Acts on a protocol stream's outcomes; returns whether the stream must be reset.
-    mutating func apply(_ outcomes: [ProtocolStream.Outcome], of stream: inout ProtocolStream, peer: PeerID?, now: Instant) -> Bool {
+    mutating func apply(
+        _ outcomes: [ProtocolStream.Outcome], of stream: inout ProtocolStream, slot: inout ConnectionSlot,
+        connectionID: ConnectionID, streamID: StreamID, now: Instant
+    ) -> Bool {
+        let peer = slot.peer
         var reset = false
         for outcome in outcomes {
             switch outcome {
@@ -113,6 +151,10 @@ extension Swarm {
                 }
                 stream.finished = true
                 reset = true
+            case .relay(let relayOutcome):
+                if applyRelay(relayOutcome, of: &stream, slot: &slot, connectionID: connectionID, streamID: streamID, now: now) {
+                    reset = true
+                }
             }
         }
         return reset

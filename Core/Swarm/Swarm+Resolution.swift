@@ -11,6 +11,12 @@ extension Swarm {
     /// Whether the swarm can dial `address` once its name (if any) is resolved: TCP over an
     /// IP address or a `/dns*` name, or any `/dnsaddr`.
     static func isDialable(_ address: Multiaddr) -> Bool {
+        if let (relayAddress, _) = address.splitCircuit() {
+            // `…/p2p/RELAY/p2p-circuit[/p2p/TARGET]`: the relay part names the relay, and
+            // is itself dialable or only the relay's ID (its addresses come from the store).
+            guard relayAddress.peerID != nil, !relayAddress.isCircuit else { return false }
+            return relayAddress.components.count == 1 || isDialable(relayAddress)
+        }
         let components = address.withoutTrailingPeerID.components
         guard let first = components.first else { return false }
         switch first {

@@ -52,7 +52,7 @@ extension Swarm {
         guard upgrading < configuration.maximumPendingInboundConnections else { return nil }
         let id = ConnectionID(rawValue: makeIdentifier())
         var slot = ConnectionSlot(
-            phase: .upgrading, connection: nil, direction: .inbound, remote: remote, local: local,
+            phase: .upgrading, connection: nil, direction: .inbound, remoteSocket: remote, localSocket: local,
             dial: nil, dialedAddress: nil, listener: listener)
         do {
             slot.connection = try Connection(
@@ -75,7 +75,7 @@ extension Swarm {
             return
         }
         let expectedPeer = slot.dial.flatMap { dials[$0]?.expectedPeer }
-        slot.local = local
+        slot.localSocket = local
         slot.phase = .upgrading
         do {
             slot.connection = try Connection(
@@ -93,6 +93,10 @@ extension Swarm {
     public mutating func connectFailed(_ id: ConnectionID, _ failure: TransportFailure, now: Instant) {
         latestInput = max(latestInput, now)
         guard let slot = connections[id], case .connecting = slot.phase else { return }
+        if slot.circuit != nil {
+            circuitAttemptFailed(id, .transport(failure), now: now)
+            return
+        }
         connections[id] = nil
         actions.append(.close(id))
         if let dial = slot.dial, let address = slot.dialedAddress {
@@ -153,6 +157,8 @@ extension Swarm {
         var protocols = [StreamProtocolID.identify, StreamProtocolID.identifyPush, StreamProtocolID.ping]
         if configuration.servesPerf { protocols.append(StreamProtocolID.perf) }
         if configuration.servesEcho { protocols.append(StreamProtocolID.echo) }
+        if configuration.relay.enablesHop { protocols.append(RelayProtocolID.hop) }
+        if configuration.relay.enablesStop { protocols.append(RelayProtocolID.stop) }
         protocols.append(contentsOf: applicationProtocols.filter { !protocols.contains($0) })
         return protocols
     }

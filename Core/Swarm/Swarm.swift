@@ -59,6 +59,10 @@ public struct Swarm {
     var isShutDown = false
     /// Scratch buffer for reads from streams into protocol machines.
     var readScratch: [UInt8] = []
+    /// Circuit Relay v2: the hop role's resources and circuits, the client's reservations.
+    var relay = SwarmRelayState()
+    /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
+    let startedAt: Instant
 
     /// A swarm for `identityKey`.
     ///
@@ -78,8 +82,12 @@ public struct Swarm {
         self.peerStore = PeerStore(limits: configuration.peerStore)
         self.recordSequence = configuration.peerRecordSequenceBase
         self.latestInput = now
+        self.startedAt = now
         self.cachedSignedRecord = try SignedPeerRecord(
             sealing: PeerRecord(peerID: localPeer, seq: recordSequence, addresses: []), with: identityKey)
+        if configuration.relay.enablesHop {
+            relay.resources = RelayResources(configuration: configuration.relay.hop, now: now)
+        }
     }
 
     // MARK: - Draining
@@ -98,8 +106,18 @@ public struct Swarm {
     /// returns `nil` when no connection has bytes to send. Call until `nil`, writing each
     /// chunk to its socket, before draining `pollAction`.
     public mutating func pollTransmit(into buffer: inout [UInt8]) -> ConnectionID? {
-        while let id = transmitQueue.popFirst() {
+        while true {
+            runRelayWork()
+            guard let id = transmitQueue.popFirst() else {
+                if relay.work.isEmpty { return nil }
+                continue
+            }
             transmitQueued.remove(id)
+            if connections[id]?.circuit != nil {
+                // A relayed connection's bytes go into its relay stream, not to a socket.
+                pumpCircuit(id)
+                continue
+            }
             guard var slot = connections.removeValue(forKey: id) else { continue }
             if slot.transportBlocked && !slot.isClosing {
                 connections[id] = slot
@@ -129,7 +147,6 @@ public struct Swarm {
             if requeue { enqueueTransmit(id) }
             if buffer.count > start { return id }
         }
-        return nil
     }
 
     /// The most bytes `pollTransmit` hands out for one connection in one call (more may
@@ -144,7 +161,8 @@ public struct Swarm {
             earliest = earliest.earliest(dial.deadline)
             earliest = earliest.earliest(dial.nextAttemptAt)
         }
-        return earliest.earliest(resolutionDeadline)
+        earliest = earliest.earliest(resolutionDeadline)
+        return earliest.earliest(relayDeadline)
     }
 
     /// Runs everything whose deadline has come: connect and dial timeouts, the next dial
@@ -170,6 +188,7 @@ public struct Swarm {
             settle(slot, id: id)
         }
         handleResolutionTimeouts(now: now)
+        handleRelayTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {

@@ -48,6 +48,12 @@ public struct SwarmConfiguration: Sendable {
     /// The first sequence number of the signed peer records this node sends; the driver
     /// passes the wall-clock time in milliseconds so numbers grow across restarts.
     public var peerRecordSequenceBase: UInt64 = 0
+    /// The wall-clock time, in UNIX seconds, at the instant the swarm was created (the
+    /// driver passes the real time): relay reservations expire in wall-clock time.
+    public var unixTimeAtStart: UInt64 = 0
+    /// Circuit Relay v2: roles (a client that accepts relayed connections by default; add
+    /// `.hop` to relay for others), the relay's limits and the client's settings.
+    public var relay = RelayConfiguration()
 
     /// The defaults.
     public init() {}

@@ -38,6 +38,73 @@ public enum SwarmEvent: Equatable, Sendable {
     /// A request finished: a stream could not be opened, or a ping, perf or echo request
     /// ended (successfully or not).
     case requestCompleted(RequestID, RequestOutcome)
+    // MARK: Relay client
+
+    /// A relay granted (or refreshed) this node's reservation; `addresses` are this node's
+    /// circuit addresses through it (`…/p2p/RELAY/p2p-circuit/p2p/SELF`), now among its
+    /// listen addresses.
+    case reservationAccepted(relay: PeerID, RelayReservationInfo, addresses: [Multiaddr])
+    /// A reservation could not be made or was lost; `retryAt` says when it is tried again
+    /// (`nil`: given up, as after a refusal).
+    case reservationFailed(relay: PeerID, RelayReservationFailure, retryAt: Instant?)
+    /// A relayed connection is ending because the relay's limit was reached (the
+    /// `connectionClosed` event follows).
+    case circuitLimitReached(ConnectionID, CircuitCloseReason)
+
+    // MARK: Relay (hop role)
+
+    /// This relay granted or refreshed a peer's reservation.
+    case relayReservationGranted(PeerID)
+    /// A peer's reservation on this relay expired.
+    case relayReservationExpired(PeerID)
+    /// This relay refused a reservation or a circuit of `peer`.
+    case relayRequestRefused(peer: PeerID, RelayRefusal)
+    /// This relay opened a circuit from `source` to `target`.
+    case relayCircuitOpened(RelayCircuitID, source: PeerID, target: PeerID)
+    /// A circuit of this relay ended.
+    case relayCircuitClosed(RelayCircuitID, RelayCircuitEnd)
+}
+
+/// Why this node's reservation on a relay failed or ended.
+public enum RelayReservationFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The relay could not be reached.
+    case dialFailed(DialFailure)
+    /// The relay refused, or answered with a reservation that does not check out.
+    case refused(RelayReservationError)
+    /// The connection to the relay closed.
+    case connectionLost
+    /// The relay does not speak the hop protocol, or the stream failed.
+    case streamFailed(RequestFailure)
+
+    public var description: String {
+        switch self {
+        case .dialFailed(let failure): "relay unreachable: \(failure)"
+        case .refused(let error): "reservation refused: \(error)"
+        case .connectionLost: "connection to the relay lost"
+        case .streamFailed(let failure): "reservation stream failed: \(failure)"
+        }
+    }
+}
+
+/// How a circuit this relay carried (or tried to) ended, with the bytes it carried.
+public struct RelayCircuitEnd: Equatable, Sendable {
+    /// Why it ended.
+    public enum Reason: Equatable, Sendable {
+        /// Both sides finished their writes.
+        case closed
+        /// A side reset its stream or lost its connection.
+        case reset
+        /// The circuit's limit was reached; both streams were reset.
+        case limitReached(CircuitCloseReason)
+        /// The target refused the STOP request, or it failed; the source got CONNECTION_FAILED.
+        case stopFailed(RelayCircuitFailure)
+    }
+
+    /// Why it ended.
+    public let reason: Reason
+    /// Bytes relayed from the source to the target, and back.
+    public let sourceToTargetBytes: UInt64
+    public let targetToSourceBytes: UInt64
 }
 
 /// What the application is told about a connection.
@@ -50,8 +117,23 @@ public struct ConnectionSummary: Equatable, Hashable, Sendable {
     public let direction: ConnectionDirection
     /// The peer's socket address as a multiaddr.
     public let remoteAddress: Multiaddr
-    /// This side's socket address as a multiaddr.
+    /// This side's socket address as a multiaddr (the relay's address for a relayed
+    /// connection).
     public let localAddress: Multiaddr
+    /// The relay and its limit when the connection goes through a relay; `nil` for a
+    /// direct connection.
+    public let relay: RelayedConnectionInfo?
+
+    /// Whether the connection goes through a relay (it is limited, and slower).
+    public var isRelayed: Bool { relay != nil }
+}
+
+/// What a relayed connection's summary tells about its relay.
+public struct RelayedConnectionInfo: Equatable, Hashable, Sendable {
+    /// The relay.
+    public let relay: PeerID
+    /// The limit the relay applies to the circuit (`nil`: none announced).
+    public let limit: CircuitLimit?
 }
 
 /// How a request ended.
@@ -164,6 +246,13 @@ public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertib
     case resolution(MultiaddrResolutionError)
     /// The attempt was given up for a faster one, or at the dial's deadline.
     case cancelled
+    /// A circuit address this node cannot dial (client role off, no relay peer ID, or
+    /// the relay is the target).
+    case unsupported
+    /// The relay of a circuit address could not be reached.
+    indirect case relayUnreachable(DialFailure)
+    /// The relay (or the target, through it) refused the circuit, or the exchange failed.
+    case relay(RelayCircuitFailure)
 
     public var description: String {
         switch self {
@@ -171,6 +260,9 @@ public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertib
         case .upgrade(let reason): "upgrade failed: \(reason)"
         case .resolution(let error): "name resolution failed: \(error)"
         case .cancelled: "cancelled"
+        case .unsupported: "not a dialable circuit address"
+        case .relayUnreachable(let failure): "relay unreachable: \(failure)"
+        case .relay(let failure): "relay: \(failure)"
         }
     }
 }

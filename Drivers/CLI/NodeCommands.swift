@@ -79,7 +79,7 @@ struct ListenCommand: AsyncParsableCommand {
                                 "event": "identified", "peer_id": peer.description,
                                 "agent_version": info.agentVersion ?? "", "protocols": info.protocols,
                             ])
-                    case .listening, .addressObserved:
+                    default:
                         break
                     }
                 }

@@ -37,11 +37,12 @@ public final class Node: Sendable {
            let text = try? FileOperations.readRegularFile("/etc/resolv.conf", maximumSize: 64 << 10, ownerOnly: false) {
             configuration.resolver = ResolverConfiguration(resolvConf: String(decoding: text, as: UTF8.self))
         }
-        if configuration.peerRecordSequenceBase == 0 {
-            var time = uv_timeval64_t()
-            if uv_gettimeofday(&time) == 0, time.tv_sec > 0 {
+        var time = uv_timeval64_t()
+        if uv_gettimeofday(&time) == 0, time.tv_sec > 0 {
+            if configuration.peerRecordSequenceBase == 0 {
                 configuration.peerRecordSequenceBase = UInt64(time.tv_sec) * 1000 + UInt64(time.tv_usec / 1000)
             }
+            if configuration.unixTimeAtStart == 0 { configuration.unixTimeAtStart = UInt64(time.tv_sec) }
         }
         let loop: EventLoop
         do {
@@ -197,6 +198,31 @@ public final class Node: Sendable {
         let runtime = self.runtime
         return try await submission.submit { (continuation: CheckedContinuation<[ConnectionSummary], any Error>) in
             continuation.resume(returning: runtime.swarm.establishedConnections)
+        }
+    }
+
+    /// Reserves on the relay at `relayAddress` (ending with `/p2p/RELAY`) and keeps the
+    /// reservation: refreshed before it expires, made again when the connection is lost.
+    /// Returns the relay's ID at once; `reservationAccepted` on `events` gives this node's
+    /// circuit addresses (they also join `listenAddresses`), `reservationFailed` a failure.
+    @discardableResult
+    public func reserve(on relayAddress: Multiaddr) async throws(NodeError) -> PeerID {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<PeerID, any Error>) in
+            do throws(SwarmUsageError) {
+                continuation.resume(returning: try runtime.swarm.reserve(on: relayAddress, now: runtime.now))
+            } catch {
+                continuation.resume(throwing: NodeError.usage(error))
+            }
+            runtime.drive()
+        }
+    }
+
+    /// The relay's figures now (reservations, circuits, bytes relayed, connections).
+    public func relayStatistics() async throws(NodeError) -> RelayStatistics {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<RelayStatistics, any Error>) in
+            continuation.resume(returning: runtime.swarm.relayStatistics)
         }
     }
 

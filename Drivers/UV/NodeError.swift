@@ -48,6 +48,23 @@ public enum NodeEvent: Equatable, Sendable {
     case peerIdentified(PeerID, IdentifyInfo)
     /// A peer reported how it sees our address.
     case addressObserved(Multiaddr, by: PeerID)
+    /// A relay granted (or refreshed) this node's reservation; `addresses` are this node's
+    /// circuit addresses through it.
+    case reservationAccepted(relay: PeerID, addresses: [Multiaddr], expiration: UInt64, limit: CircuitLimit?)
+    /// A reservation failed or was lost; `willRetry` says whether it is tried again.
+    case reservationFailed(relay: PeerID, RelayReservationFailure, willRetry: Bool)
+    /// A relayed connection is ending because its relay's limit was reached.
+    case circuitLimitReached(ConnectionID, CircuitCloseReason)
+    /// (Relay) a peer's reservation was granted or refreshed.
+    case relayReservationGranted(PeerID)
+    /// (Relay) a peer's reservation expired or its holder disconnected.
+    case relayReservationExpired(PeerID)
+    /// (Relay) a reservation or circuit request was refused.
+    case relayRequestRefused(peer: PeerID, RelayRefusal)
+    /// (Relay) a circuit opened.
+    case relayCircuitOpened(RelayCircuitID, source: PeerID, target: PeerID)
+    /// (Relay) a circuit ended.
+    case relayCircuitClosed(RelayCircuitID, RelayCircuitEnd)
 }
 
 extension SocketError {

@@ -68,6 +68,23 @@ extension NodeRuntime {
             guard let state = streams.removeValue(forKey: stream) else { return }
             state.reader?.resume(returning: nil)
             state.writer?.continuation.resume(throwing: NodeError.streamClosed)
+        case .reservationAccepted(let relay, let info, let addresses):
+            eventContinuation.yield(.reservationAccepted(
+                relay: relay, addresses: addresses, expiration: info.expiration, limit: info.limit))
+        case .reservationFailed(let relay, let failure, let retryAt):
+            eventContinuation.yield(.reservationFailed(relay: relay, failure, willRetry: retryAt != nil))
+        case .circuitLimitReached(let connection, let reason):
+            eventContinuation.yield(.circuitLimitReached(connection, reason))
+        case .relayReservationGranted(let peer):
+            eventContinuation.yield(.relayReservationGranted(peer))
+        case .relayReservationExpired(let peer):
+            eventContinuation.yield(.relayReservationExpired(peer))
+        case .relayRequestRefused(let peer, let refusal):
+            eventContinuation.yield(.relayRequestRefused(peer: peer, refusal))
+        case .relayCircuitOpened(let id, let source, let target):
+            eventContinuation.yield(.relayCircuitOpened(id, source: source, target: target))
+        case .relayCircuitClosed(let id, let end):
+            eventContinuation.yield(.relayCircuitClosed(id, end))
         case .pingRoundTrip(let request, let time):
             outcomeWaiters[request]?.onRoundTrip?(time)
         case .requestCompleted(let request, let outcome):
