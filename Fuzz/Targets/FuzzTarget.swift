@@ -22,6 +22,7 @@ public struct FuzzTarget: Sendable {
         .yamuxFrame, .yamuxSession, .dnsResponse, .identifyMessage, .pingServer, .perfServer,
         .multiaddrResolution, .swarmInbound,
         .relayMessage, .relayHopServer, .relayStopServer, .relayReservationClient,
+        .metricsHTTPRequest,
     ]
 
     /// The target called `name`.
