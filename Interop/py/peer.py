@@ -4,8 +4,11 @@
 Subcommands (see Interop/py/README.md for the full JSON protocol):
 
     listen        serve identify, ping, /traverse/echo/1.0.0 and /perf/1.0.0 until stdin
-                  reaches EOF or SIGTERM/SIGINT arrives
-    dial MADDR    connect, then run --identify, --ping, --echo, --perf-*, --protocol-probe
+                  reaches EOF or SIGTERM/SIGINT arrives; with --relay MADDR also reserve
+                  on that circuit relay v2 and take relayed connections
+    relay         a circuit relay v2 relay (HOP), serving what `listen` serves too
+    dial MADDR    connect (directly, or through a relay to a .../p2p-circuit/p2p/PEER
+                  address), then run --identify, --ping, --echo, --perf-*, --protocol-probe
     bench-setups  N sequential connection setups (TCP + Noise + Yamux + one ping stream)
 
 Results and events are JSON objects, one per line on stdout, flushed as they happen.
@@ -14,6 +17,8 @@ bad arguments.
 """
 
 import argparse
+import contextlib
+import contextvars
 import hashlib
 import json
 import logging
@@ -33,6 +38,7 @@ from multiaddr import Multiaddr
 import trio
 
 from libp2p import new_host
+from libp2p.connection_types import ConnectionType
 from libp2p.crypto import ed25519, rsa as py_rsa, secp256k1
 import libp2p.crypto.serialization as py_key_serialization
 from libp2p.crypto.keys import KeyPair, KeyType, PrivateKey, PublicKey
@@ -45,6 +51,21 @@ from libp2p.peer.peerinfo import PeerInfo
 from libp2p.perf import PerfService
 from libp2p.rcmgr import ResourceManager
 from libp2p.rcmgr.connection_limits import new_connection_limits_with_defaults
+from libp2p.relay.circuit_v2.config import (
+    DEFAULT_MAX_CIRCUIT_BYTES,
+    DEFAULT_MAX_CIRCUIT_CONNS,
+    DEFAULT_MAX_CIRCUIT_DURATION,
+    DEFAULT_MAX_RESERVATIONS,
+    DEFAULT_RESERVATION_TTL,
+    RelayConfig,
+    RelayRole,
+)
+from libp2p.relay.circuit_v2.pb.circuit_pb2 import HopMessage, StopMessage, Voucher as PbVoucher
+from libp2p.relay.circuit_v2.protocol import PROTOCOL_ID as HOP_PROTOCOL, CircuitV2Protocol
+from libp2p.relay.circuit_v2.protocol_buffer import StatusCode
+from libp2p.relay.circuit_v2.resources import RelayLimits
+from libp2p.relay.circuit_v2.transport import CircuitV2Transport
+from libp2p.tools.anyio_service import background_trio_service
 
 ECHO_PROTOCOL = "/traverse/echo/1.0.0"
 IDENTIFY_PROTOCOL = "/ipfs/id/1.0.0"
@@ -412,10 +433,16 @@ class EventNotifee:
         return None
 
     async def connected(self, network, conn):
-        emit_event({"event": "connected", "peer_id": conn.muxed_conn.peer_id.to_base58()})
+        event = {"event": "connected", "peer_id": conn.muxed_conn.peer_id.to_base58()}
+        if is_relayed_conn(conn.muxed_conn):
+            event["relayed"] = True
+        emit_event(event)
 
     async def disconnected(self, network, conn):
-        emit_event({"event": "disconnected", "peer_id": conn.muxed_conn.peer_id.to_base58()})
+        event = {"event": "disconnected", "peer_id": conn.muxed_conn.peer_id.to_base58()}
+        if is_relayed_conn(conn.muxed_conn):
+            event["relayed"] = True
+        emit_event(event)
 
     async def listen(self, network, multiaddr):
         return None
@@ -467,6 +494,7 @@ def observe_identify_push(host):
 
 async def handle_echo(stream):
     peer = stream.muxed_conn.peer_id.to_base58()
+    relayed = {"relayed": True} if is_relayed_conn(stream.muxed_conn) else {}
     total = 0
     try:
         while True:
@@ -476,9 +504,9 @@ async def handle_echo(stream):
             await stream.write(data)
             total += len(data)
         await stream.close()
-        emit_event({"event": "echo", "peer_id": peer, "bytes": total})
+        emit_event({"event": "echo", "peer_id": peer, "bytes": total, **relayed})
     except Exception as error:
-        emit_event({"event": "echo", "peer_id": peer, "bytes": total, "error": one_line(error)})
+        emit_event({"event": "echo", "peer_id": peer, "bytes": total, **relayed, "error": one_line(error)})
         try:
             await stream.reset()
         except Exception:
@@ -512,43 +540,461 @@ async def wait_for_signal(task_status=trio.TASK_STATUS_IGNORED):
             return
 
 
+async def serve_app_protocols(host):
+    """echo and perf beside py-libp2p's own identify, identify push and ping."""
+    host.set_stream_handler(ECHO_PROTOCOL, handle_echo)
+    perf = PerfService(host, {"write_block_size": CHUNK})
+    await perf.start()
+    observe_identify_push(host)
+
+
+async def serve_until_stop(args, first_line, background=None):
+    """Prints `first_line` once the stop signals are watched, then serves until stdin
+    EOF or SIGTERM/SIGINT. `background(nursery)` then runs beside; a non-zero status it
+    returns ends the run with that status. Returns the exit status."""
+    status = 0
+    async with trio.open_nursery() as nursery:
+
+        async def stop_after(waiter, reason, task_status=trio.TASK_STATUS_IGNORED):
+            await waiter(task_status=task_status)
+            emit({"event": "stopping", "reason": reason})
+            arm_exit_watchdog(0)
+            nursery.cancel_scope.cancel()
+
+        async def run_background():
+            nonlocal status
+            code = await background(nursery)
+            if code:
+                status = code
+                arm_exit_watchdog(code)
+                nursery.cancel_scope.cancel()
+
+        # Watch for the stop signals first, so that a stop sent right after the
+        # first line is never missed.
+        await nursery.start(stop_after, wait_for_signal, "signal")
+        if not args.ignore_stdin:
+            await nursery.start(stop_after, wait_for_stdin_eof, "stdin-eof")
+        emit(first_line)
+        if background is not None:
+            nursery.start_soon(run_background)
+    return status
+
+
+def listening_line(args, host):
+    return {
+        "event": "listening",
+        "peer_id": host.get_id().to_base58(),
+        "key_type": args.key_type,
+        "addrs": [str(a) for a in host.get_addrs()],
+    }
+
+
 async def run_listen(args, key_pair):
     global quiet
     quiet = args.quiet
+    relay = parse_target(args.relay) if args.relay else None
     host = build_host(key_pair)
     host.get_network().register_notifee(EventNotifee())
     listen_addr = Multiaddr(args.listen)
     async with host.run(listen_addrs=[listen_addr]):
-        host.set_stream_handler(ECHO_PROTOCOL, handle_echo)
-        perf = PerfService(host, {"write_block_size": CHUNK})
-        await perf.start()
-        observe_identify_push(host)
-        async with trio.open_nursery() as nursery:
-
-            async def stop_after(waiter, reason, task_status=trio.TASK_STATUS_IGNORED):
-                await waiter(task_status=task_status)
-                emit({"event": "stopping", "reason": reason})
-                arm_exit_watchdog(0)
-                nursery.cancel_scope.cancel()
-
-            # Watch for the stop signals first, so that a stop sent right after the
-            # "listening" line is never missed.
-            await nursery.start(stop_after, wait_for_signal, "signal")
-            if not args.ignore_stdin:
-                await nursery.start(stop_after, wait_for_stdin_eof, "stdin-eof")
-            emit(
-                {
-                    "event": "listening",
-                    "peer_id": host.get_id().to_base58(),
-                    "key_type": args.key_type,
-                    "addrs": [str(a) for a in host.get_addrs()],
-                }
+        await serve_app_protocols(host)
+        if relay is None:
+            return await serve_until_stop(args, listening_line(args, host))
+        # The STOP side: py-libp2p's CircuitV2Protocol (no HOP) takes relayed
+        # connections in; its transport makes the reservation and keeps it refreshed.
+        protocol = ObservedStopProtocol(host, allow_hop=False)
+        async with background_trio_service(protocol):
+            transport = CircuitV2Transport(
+                host, protocol, RelayConfig(roles=RelayRole.STOP | RelayRole.CLIENT)
             )
+
+            async def reserve(nursery):
+                return await reserve_on_relay(host, transport, relay, nursery, args.timeout)
+
+            return await serve_until_stop(args, listening_line(args, host), reserve)
+
+
+# ---------------------------------------------------------------------------------------
+# Circuit relay v2
+
+
+def is_relayed_conn(muxed_conn):
+    try:
+        return muxed_conn.get_connection_type() == ConnectionType.RELAYED
+    except Exception:
+        return False
+
+
+def is_circuit_addr(maddr):
+    return "/p2p-circuit" in str(maddr)
+
+
+def status_name(code):
+    try:
+        return StatusCode(code).name
+    except ValueError:
+        return str(code)
+
+
+class FirstMessageRecorder:
+    """Passes a stream through and keeps the bytes read until they hold one complete
+    varint-length-prefixed message (the first message on a HOP or STOP stream); after
+    that it only passes reads through (a CONNECT stream goes on as the relayed
+    connection). `on_message(message or None)` is called once it is complete."""
+
+    def __init__(self, stream, message_class=HopMessage, on_message=None):
+        self._stream = stream
+        self._message_class = message_class
+        self._on_message = on_message
+        self.received = bytearray()
+        self.complete = False
+
+    async def read(self, n=None):
+        data = await self._stream.read(n)
+        if not self.complete and data:
+            self.received += data
+            try:
+                length, pos = decode_uvarint(self.received, 0)
+                self.complete = len(self.received) >= pos + length
+            except ValueError:
+                self.complete = len(self.received) > 10
+            if self.complete and self._on_message is not None:
+                self._on_message(self.message())
+        return data
+
+    def message(self):
+        """The first message read, or None."""
+        try:
+            length, pos = decode_uvarint(self.received, 0)
+            if len(self.received) < pos + length:
+                return None
+            message = self._message_class()
+            message.ParseFromString(bytes(self.received[pos : pos + length]))
+            return message
+        except Exception:
+            return None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class ObservedStopProtocol(CircuitV2Protocol):
+    """py-libp2p's STOP side (no HOP), unchanged on the wire, printing each STOP
+    CONNECT it reads: who connects through which relay, with which limit."""
+
+    async def _handle_stop_stream(self, stream):
+        relay = stream.muxed_conn.peer_id.to_base58()
+
+        def read(message):
+            event = {"event": "stop", "relay": relay}
+            if message is None:
+                event["error"] = "unreadable STOP message"
+            else:
+                try:
+                    event["peer_id"] = ID(message.peer.id).to_base58()
+                except Exception:
+                    event["peer_id"] = None
+                event["type"] = StopMessage.Type.Name(message.type) if message.HasField("type") else None
+                event["limit"] = describe_limit(message)
+            emit_event(event)
+
+        await super()._handle_stop_stream(FirstMessageRecorder(stream, StopMessage, read))
+
+
+class HopRecordingHost:
+    """The host as CircuitV2Transport sees it: HOP streams it opens are recorded
+    (FirstMessageRecorder), so the relay's answers (status, reservation, limit) can be
+    reported; py-libp2p's transport keeps only a yes or no."""
+
+    def __init__(self, host):
+        self._host = host
+        self.hop_streams = []
+
+    async def new_stream(self, peer_id, protocol_ids):
+        stream = await self._host.new_stream(peer_id, protocol_ids)
+        if HOP_PROTOCOL in protocol_ids:
+            stream = FirstMessageRecorder(stream)
+            self.hop_streams.append(stream)
+        return stream
+
+    def __getattr__(self, name):
+        return getattr(self._host, name)
+
+
+def describe_limit(message):
+    if message is None or not message.HasField("limit"):
+        return None
+    limit = message.limit
+    return {
+        "duration": limit.duration if limit.HasField("duration") else None,
+        "data": limit.data if limit.HasField("data") else None,
+    }
+
+
+RELAY_VOUCHER_DOMAIN = "libp2p-relay-rsvp"
+RELAY_VOUCHER_PAYLOAD_TYPE = bytes([0x03, 0x02])
+
+
+def describe_voucher(voucher_bytes, relay, peer, expire):
+    """A reservation voucher checked with py-libp2p's envelope code: the signature in
+    the libp2p-relay-rsvp domain, the payload type 0x0302, the signer is the relay, and
+    the voucher names the relay, us and the reservation's expiration."""
+    if not voucher_bytes:
+        return {"present": False, "valid": False}
+    out = {"present": True, "valid": False}
+    try:
+        envelope = py_envelope.unmarshal_envelope(voucher_bytes)
+        out["payload_type"] = envelope.payload_type.hex()
+        payload = PbVoucher()
+        payload.ParseFromString(bytes(envelope.raw_payload))
+        out["relay"] = ID(payload.relay).to_base58()
+        out["peer"] = ID(payload.peer).to_base58()
+        out["expiration"] = payload.expiration
+        problems = []
+        try:
+            envelope.validate(RELAY_VOUCHER_DOMAIN)
+        except ValueError:
+            problems.append("bad envelope signature")
+        if bytes(envelope.payload_type) != RELAY_VOUCHER_PAYLOAD_TYPE:
+            problems.append("payload type is not 0302")
+        if ID.from_pubkey(envelope.public_key) != relay:
+            problems.append("not signed by the relay")
+        if ID(payload.relay) != relay:
+            problems.append("voucher relay is not the relay")
+        if ID(payload.peer) != peer:
+            problems.append("voucher peer is not us")
+        if payload.expiration != expire:
+            problems.append("voucher expiration differs from the reservation's")
+        out["valid"] = not problems
+        if problems:
+            out["problem"] = "; ".join(problems)
+    except Exception as error:
+        out["problem"] = one_line(error)
+    return out
+
+
+def circuit_addrs(relay_addrs, relay_maddr, relay, peer):
+    """Our addresses through the relay: each relay address (with /p2p/RELAY) then
+    /p2p-circuit/p2p/PEER; the address we reached the relay at when it gave none."""
+    out = []
+    for addr in relay_addrs or [str(relay_maddr)]:
+        if "/p2p/" not in addr:
+            addr += f"/p2p/{relay.to_base58()}"
+        out.append(f"{addr}/p2p-circuit/p2p/{peer.to_base58()}")
+    return out
+
+
+async def reserve_on_relay(host, transport, relay, nursery, timeout):
+    """Connects to the relay, then py-libp2p's CircuitV2Transport.reserve on a HOP
+    stream (it starts its refresher in `nursery`); prints the "reserved" line.
+    Returns 0, or 1 after an error line."""
+    relay_maddr, relay_id = relay
+    line = {"event": "reserved", "relay": relay_id.to_base58()}
+    start = time.perf_counter()
+    try:
+        with trio.fail_after(timeout):
+            await host.connect(PeerInfo(relay_id, [relay_maddr]))
+            stream = FirstMessageRecorder(await host.new_stream(relay_id, [HOP_PROTOCOL]))
+            granted = await transport.reserve(stream, relay_id, nursery)
+        try:
+            await stream.close()
+        except Exception:
+            pass
+    except trio.TooSlowError:
+        line["error"] = f"timed out after {timeout} s"
+        emit(line)
+        return 1
+    except Exception as error:
+        log.debug("reservation failed", exc_info=True)
+        line["error"] = one_line(error)
+        emit(line)
+        return 1
+    answer = stream.message()
+    if not granted:
+        if answer is not None and answer.HasField("status"):
+            line["status"] = answer.status
+            line["error"] = f"reservation refused: {status_name(answer.status)}"
+        else:
+            line["error"] = "reservation failed (no answer from the relay, see stderr)"
+        emit(line)
+        return 1
+    me = host.get_id()
+    relay_addrs = []
+    expire = None
+    voucher = b""
+    if answer is not None and answer.HasField("reservation"):
+        expire = answer.reservation.expire
+        voucher = bytes(answer.reservation.voucher)
+        for raw in answer.reservation.addrs:
+            try:
+                relay_addrs.append(str(Multiaddr(raw)))
+            except Exception:
+                relay_addrs.append("hex:" + raw.hex())
+    line.update(
+        {
+            "addrs": circuit_addrs(
+                [a for a in relay_addrs if not a.startswith("hex:")], relay_maddr, relay_id, me
+            ),
+            "relay_addrs": relay_addrs,
+            "expire": expire,
+            "ttl_seconds": None if expire is None else expire - int(time.time()),
+            "limit": describe_limit(answer),
+            "voucher": describe_voucher(voucher, relay_id, me, expire),
+            "seconds": round(time.perf_counter() - start, 6),
+        }
+    )
+    emit(line)
     return 0
+
+
+class AnswerObserver:
+    """Passes a HOP stream through to py-libp2p's handler and calls `answered` with the
+    first HopMessage the handler writes (one write: varint length, then the message)."""
+
+    def __init__(self, stream, answered):
+        self._stream = stream
+        self._answered = answered
+
+    async def write(self, data):
+        if self._answered is not None:
+            answered, self._answered = self._answered, None
+            try:
+                length, pos = decode_uvarint(data, 0)
+                message = HopMessage()
+                message.ParseFromString(bytes(data[pos : pos + length]))
+            except Exception:
+                message = None
+            answered(message)
+        return await self._stream.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+_circuit = contextvars.ContextVar("traverse_circuit", default=None)
+
+
+class ObservedRelayProtocol(CircuitV2Protocol):
+    """py-libp2p's relay (HOP and STOP), unchanged on the wire, printing what it does:
+    reservations, circuits opened, refused and closed."""
+
+    async def _handle_reserve(self, stream, msg):
+        # py-libp2p takes the peer from RESERVE's `peer` field when present.
+        try:
+            if msg.HasField("peer") and msg.peer.id:
+                peer = ID(msg.peer.id)
+            else:
+                peer = stream.muxed_conn.peer_id
+        except Exception:
+            peer = stream.muxed_conn.peer_id
+        renewal = self.resource_manager.has_reservation(peer)
+
+        def answered(message):
+            event = {"event": "reservation", "peer_id": peer.to_base58()}
+            if message is None:
+                event["error"] = "unreadable answer"
+            elif message.status == StatusCode.OK and message.HasField("reservation"):
+                event.update({"renewal": renewal, "expire": message.reservation.expire})
+            else:
+                event.update({"status": message.status, "error": status_name(message.status)})
+            emit_event(event)
+
+        # The event goes out as the answer is written (py then sleeps 0.1 s).
+        await super()._handle_reserve(AnswerObserver(stream, answered), msg)
+
+    async def _handle_connect(self, stream, msg):
+        try:
+            dst = ID(msg.peer.id).to_base58()
+        except Exception:
+            dst = None
+        circuit = {
+            "src_peer_id": stream.muxed_conn.peer_id.to_base58(),
+            "dst_peer_id": dst,
+            "bytes": 0,
+            "opened": None,
+            "end": None,
+        }
+        token = _circuit.set(circuit)
+        try:
+            await super()._handle_connect(stream, msg)
+        finally:
+            _circuit.reset(token)
+            if circuit["opened"] is not None:
+                event = {
+                    "event": "circuit-closed",
+                    "src_peer_id": circuit["src_peer_id"],
+                    "dst_peer_id": circuit["dst_peer_id"],
+                    "bytes": circuit["bytes"],
+                    "seconds": round(time.perf_counter() - circuit["opened"], 6),
+                }
+                if circuit["end"]:
+                    event["reason"] = circuit["end"]
+                emit_event(event)
+
+    async def _send_status(self, stream, code, message, limit=None):
+        circuit = _circuit.get()
+        if circuit is not None:
+            ends = {"src_peer_id": circuit["src_peer_id"], "dst_peer_id": circuit["dst_peer_id"]}
+            if circuit["opened"] is None and code == StatusCode.OK:
+                circuit["opened"] = time.perf_counter()
+                emit_event({"event": "circuit-opened", **ends})
+            elif circuit["opened"] is None:
+                emit_event(
+                    {"event": "circuit-refused", **ends, "status": int(code), "error": f"{status_name(code)}: {message}"}
+                )
+            else:
+                circuit["end"] = f"{status_name(code)}: {message}"
+        await super()._send_status(stream, code, message, limit)
+
+    async def _read_stream_with_retry(self, stream, *rest, **kw):
+        data = await super()._read_stream_with_retry(stream, *rest, **kw)
+        circuit = _circuit.get()
+        if circuit is not None and data:
+            circuit["bytes"] += len(data)
+        return data
+
+
+def relay_limits(args):
+    return RelayLimits(
+        duration=args.limit_duration,
+        data=args.limit_data,
+        max_circuit_conns=args.max_circuits,
+        max_reservations=args.max_reservations,
+        reservation_ttl=args.reservation_ttl,
+    )
+
+
+async def run_relay(args, key_pair):
+    global quiet
+    quiet = args.quiet
+    limits = relay_limits(args)
+    host = build_host(key_pair)
+    host.get_network().register_notifee(EventNotifee())
+    async with host.run(listen_addrs=[Multiaddr(args.listen)]):
+        await serve_app_protocols(host)
+        protocol = ObservedRelayProtocol(host, limits=limits, allow_hop=True)
+        async with background_trio_service(protocol):
+            line = listening_line(args, host)
+            line["limits"] = {
+                "duration": limits.duration,
+                "data": limits.data,
+                "max_circuits": limits.max_circuit_conns,
+                "max_reservations": limits.max_reservations,
+                "reservation_ttl": limits.reservation_ttl,
+            }
+            return await serve_until_stop(args, line)
 
 
 # ---------------------------------------------------------------------------------------
 # dial
+
+
+def mark_relayed(result, stream):
+    """Adds "relayed": true to an operation's line when its stream ran over a relayed
+    connection (lines of direct connections are unchanged)."""
+    if is_relayed_conn(stream.muxed_conn):
+        result["relayed"] = True
+    return result
 
 
 async def op_identify(host, peer):
@@ -560,7 +1006,7 @@ async def op_identify(host, peer):
         pass
     result = {"op": "identify", "peer_id": peer.to_base58()}
     result.update(describe_identify(parse_identify(data), peer))
-    return result
+    return mark_relayed(result, stream)
 
 
 async def op_push_identify(host, peer):
@@ -585,7 +1031,7 @@ async def op_ping(host, peer, count):
         if pong != payload:
             raise ValueError("pong differs from ping")
     await stream.close()
-    return {"op": "ping", "streams": 1, "count": count, "rtt_ms": rtts}
+    return mark_relayed({"op": "ping", "streams": 1, "count": count, "rtt_ms": rtts}, stream)
 
 
 async def op_echo(host, peer, size):
@@ -617,13 +1063,14 @@ async def op_echo(host, peer, size):
         await stream.close()
     except Exception:
         pass
-    return {
+    result = {
         "op": "echo",
         "bytes": size,
         "received": len(received),
         "identical": bytes(received) == payload,
         "seconds": round(seconds, 6),
     }
+    return mark_relayed(result, stream)
 
 
 async def op_perf(host, peer, upload, download):
@@ -665,7 +1112,7 @@ async def op_perf(host, peer, upload, download):
         "download_seconds": round(end - upload_done, 6),
         "mb_per_s": round((upload + received) / seconds / 1e6, 3) if seconds > 0 else None,
     }
-    return result
+    return mark_relayed(result, stream)
 
 
 async def op_probe(host, peer, protocol):
@@ -680,16 +1127,18 @@ async def op_probe(host, peer, protocol):
         return {"op": "probe", "protocol": protocol, "supported": False, "reason": one_line(error)}
     finally:
         quiet.setLevel(level)
+    result = mark_relayed({"op": "probe", "protocol": protocol, "supported": True}, stream)
     try:
         await stream.reset()
     except Exception:
         pass
-    return {"op": "probe", "protocol": protocol, "supported": True}
+    return result
 
 
 def parse_target(text):
     maddr = Multiaddr(text)
-    peer_text = maddr.value_for_protocol("p2p")
+    # The last /p2p: a circuit address .../p2p/RELAY/p2p-circuit/p2p/TARGET names two.
+    peer_text = maddr.get_peer_id()
     if not peer_text:
         raise ValueError("the address needs a /p2p/PEER_ID suffix")
     return maddr, ID.from_base58(peer_text)
@@ -706,26 +1155,55 @@ async def timed(op_name, seconds, coroutine_fn, *args):
         raise
     except Exception as error:
         log.debug("%s failed", op_name, exc_info=True)
-        emit({"op": op_name, "error": one_line(error)})
+        emit({"op": op_name, "error": one_line(error), **getattr(error, "fields", {})})
         raise OperationFailed()
 
 
 async def run_dial(args, key_pair):
     maddr, peer = parse_target(args.maddr)
+    relayed = is_circuit_addr(maddr)
     host = build_host(key_pair)
     listen_addrs = [] if args.no_listen else [Multiaddr(args.listen)]
-    async with host.run(listen_addrs=listen_addrs):
+    async with host.run(listen_addrs=listen_addrs), contextlib.AsyncExitStack() as stack:
+        if relayed:
+            # py-libp2p's host dial skips /p2p-circuit addresses: its CircuitV2Transport
+            # dials them (connects to the relay, then HOP CONNECT on a new stream). With
+            # the CLIENT role (py's default) it first makes a reservation of its own.
+            relay_protocol = CircuitV2Protocol(host, allow_hop=False)
+            await stack.enter_async_context(background_trio_service(relay_protocol))
+            roles = RelayRole.STOP if args.no_reserve else RelayRole.STOP | RelayRole.CLIENT
+            recording_host = HopRecordingHost(host)
+            transport = CircuitV2Transport(recording_host, relay_protocol, RelayConfig(roles=roles))
         try:
             start = time.perf_counter()
 
             async def connect():
-                await host.connect(PeerInfo(peer, [maddr]))
-                return {
-                    "op": "connect",
-                    "peer_id": peer.to_base58(),
-                    "local_peer_id": host.get_id().to_base58(),
-                    "seconds": round(time.perf_counter() - start, 6),
-                }
+                line = {"op": "connect", "peer_id": peer.to_base58(), "local_peer_id": host.get_id().to_base58()}
+                if not relayed:
+                    await host.connect(PeerInfo(peer, [maddr]))
+                    line["seconds"] = round(time.perf_counter() - start, 6)
+                    return line
+                try:
+                    conn = await transport.dial(maddr)
+                except Exception as error:
+                    # The relay's answer to CONNECT, when it refused.
+                    answer = recording_host.hop_streams[-1].message() if recording_host.hop_streams else None
+                    if answer is not None and answer.HasField("status") and answer.status != StatusCode.OK:
+                        error.fields = {"status": answer.status, "status_name": status_name(answer.status)}
+                    raise
+                answers = [s.message() for s in recording_host.hop_streams]
+                seconds = round(time.perf_counter() - start, 6)
+                if not is_relayed_conn(conn.muxed_conn):
+                    raise RuntimeError("CircuitV2Transport.dial gave a connection that is not relayed")
+                relay_ma, _ = transport.parse_circuit_ma(maddr)
+                line.update({"seconds": seconds, "relayed": True, "relay": relay_ma.get_peer_id()})
+                if not args.no_reserve:
+                    reserve = answers[0] if len(answers) > 1 else None
+                    line["reserved"] = (
+                        reserve is not None and reserve.HasField("status") and reserve.status == StatusCode.OK
+                    )
+                line["limit"] = describe_limit(answers[-1] if answers else None)
+                return line
 
             emit(await timed("connect", args.timeout, connect))
             if args.identify:
@@ -839,6 +1317,38 @@ def parse_args(argv):
     listen.add_argument("--listen", default="/ip4/127.0.0.1/tcp/0")
     listen.add_argument("--ignore-stdin", action="store_true", help="run until a signal only")
     listen.add_argument("--quiet", action="store_true", help="no connected/disconnected/echo/identify-push events")
+    listen.add_argument(
+        "--relay",
+        metavar="MADDR",
+        help="also reserve a slot on this circuit relay v2 (MADDR ends with /p2p/RELAY_ID) and take relayed connections",
+    )
+    listen.add_argument("--timeout", type=float, default=60.0, help="seconds for the reservation (--relay)")
+
+    relay = sub.add_parser("relay", help="a circuit relay v2 relay (HOP) until stdin EOF or SIGTERM/SIGINT")
+    identity_options(relay)
+    relay.add_argument("--listen", default="/ip4/127.0.0.1/tcp/0")
+    relay.add_argument("--ignore-stdin", action="store_true", help="run until a signal only")
+    relay.add_argument("--quiet", action="store_true", help="no connection, echo, reservation or circuit events")
+    relay.add_argument(
+        "--limit-duration", type=int, default=DEFAULT_MAX_CIRCUIT_DURATION, metavar="SECONDS",
+        help="per circuit, 0 = none (py default %(default)s)",
+    )
+    relay.add_argument(
+        "--limit-data", type=int, default=DEFAULT_MAX_CIRCUIT_BYTES, metavar="BYTES",
+        help="per circuit, both directions together (py default %(default)s)",
+    )
+    relay.add_argument(
+        "--max-circuits", type=int, default=DEFAULT_MAX_CIRCUIT_CONNS, metavar="N",
+        help="concurrent circuits to one reserved peer (py default %(default)s)",
+    )
+    relay.add_argument(
+        "--max-reservations", type=int, default=DEFAULT_MAX_RESERVATIONS, metavar="N",
+        help="reservations in total (py default %(default)s)",
+    )
+    relay.add_argument(
+        "--reservation-ttl", type=int, default=DEFAULT_RESERVATION_TTL, metavar="SECONDS",
+        help="(py default %(default)s)",
+    )
 
     dial = sub.add_parser("dial", help="connect and run operations")
     dial.add_argument("maddr", help="/ip4/.../tcp/N/p2p/PEER_ID")
@@ -853,6 +1363,10 @@ def parse_args(argv):
     dial.add_argument("--listen", default="/ip4/127.0.0.1/tcp/0", help="the dialer listens too, so identify carries addresses")
     dial.add_argument("--no-listen", action="store_true")
     dial.add_argument("--timeout", type=float, default=60.0, help="seconds per operation")
+    dial.add_argument(
+        "--no-reserve", action="store_true",
+        help="circuit addresses: CONNECT without first making a reservation (py's CLIENT role does)",
+    )
 
     bench = sub.add_parser("bench-setups", help="sequential connection setups")
     bench.add_argument("maddr")
@@ -884,7 +1398,12 @@ def main(argv):
     except ValueError as error:
         emit({"op": "setup", "error": one_line(error)})
         return 2
-    runner = {"listen": run_listen, "dial": run_dial, "bench-setups": run_bench_setups}[args.command]
+    runner = {
+        "listen": run_listen,
+        "relay": run_relay,
+        "dial": run_dial,
+        "bench-setups": run_bench_setups,
+    }[args.command]
     try:
         status = trio.run(runner, args, key_pair)
     except KeyboardInterrupt:
