@@ -80,9 +80,9 @@ public struct RelayHopConfiguration: Hashable, Sendable {
     public var circuitRatePerIP: Int
     /// The period of the rates.
     public var rateInterval: Duration
-    /// Bytes per second one circuit may move (both directions together).
+    /// Bytes per second one circuit may move (both directions together); 0 for no limit.
     public var maximumBandwidthPerCircuit: Int
-    /// Bytes per second all circuits together may move.
+    /// Bytes per second all circuits together may move; 0 for no limit.
     public var maximumBandwidthTotal: Int
     /// How long a reservation lasts; a refresh starts it again (go-libp2p and py-libp2p: 1 h).
     public var reservationTTL: Duration

@@ -28,10 +28,11 @@ extension Swarm {
                 return
             }
             stream.withRelayMachine { $0.acceptReservation(grant, now: now) }
+            relay.reservationsGranted &+= 1
             events.append(.relayReservationGranted(peer))
         case .failure(let refusal):
             stream.withRelayMachine { $0.refuse(refusal.status, now: now) }
-            events.append(.relayRequestRefused(peer: peer, refusal))
+            refused(peer, refusal)
         }
     }
 
@@ -50,12 +51,12 @@ extension Swarm {
         switch admission {
         case .failure(let refusal):
             stream.withRelayMachine { $0.refuse(refusal.status, now: now) }
-            events.append(.relayRequestRefused(peer: source, refusal))
+            refused(source, refusal)
         case .success(let circuit):
             guard usableConnection(to: target, direct: true) != nil else {
                 relay.resources?.releaseCircuit(circuit)
                 stream.withRelayMachine { $0.refuse(RelayRefusal.targetNotConnected.status, now: now) }
-                events.append(.relayRequestRefused(peer: source, .targetNotConnected))
+                refused(source, .targetNotConnected)
                 return
             }
             relay.pendingCircuits[circuit] = PendingCircuit(
@@ -95,7 +96,7 @@ extension Swarm {
             // The source went away while the target was asked.
             closeTargetSide(of: pending, now: now)
             relay.resources?.releaseCircuit(circuit)
-            events.append(.relayCircuitClosed(circuit, RelayCircuitEnd(reason: .reset, sourceToTargetBytes: 0, targetToSourceBytes: 0)))
+            circuitClosed(circuit, RelayCircuitEnd(reason: .reset, sourceToTargetBytes: 0, targetToSourceBytes: 0))
             return
         }
         switch answer {
@@ -103,22 +104,24 @@ extension Swarm {
             stream.withRelayMachine { $0.refuse(.connectionFailed, now: now) }
             closeTargetSide(of: pending, now: now)
             relay.resources?.releaseCircuit(circuit)
-            events.append(.relayCircuitClosed(
-                circuit, RelayCircuitEnd(reason: .stopFailed(failure), sourceToTargetBytes: 0, targetToSourceBytes: 0)))
+            circuitClosed(
+                circuit, RelayCircuitEnd(reason: .stopFailed(failure), sourceToTargetBytes: 0, targetToSourceBytes: 0))
         case .success(let targetLeftover):
             let established = stream.withRelayMachine { $0.acceptConnect(limit: pending.limit, now: now) } ?? nil
             if let established, let targetConnection = pending.targetConnection, let targetStream = pending.targetStream {
+                let perCircuit = configuration.relay.hop.maximumBandwidthPerCircuit
                 var splice = SpliceState(
                     source: pending.source, target: pending.target,
                     sourceConnection: pending.sourceConnection, sourceStream: pending.sourceStream,
                     targetConnection: targetConnection, targetStream: targetStream,
                     accounting: CircuitSplice(
-                        limit: pending.limit, bandwidth: configuration.relay.hop.maximumBandwidthPerCircuit, now: now))
+                        limit: pending.limit, bandwidth: perCircuit > 0 ? perCircuit : nil, now: now))
                 splice.toTarget.append(established.leftover)
                 splice.toTarget.inputEnded = established.remoteClosed
                 splice.toSource.append(targetLeftover)
                 relay.splices[circuit] = splice
                 stream.handoff = .splice(circuit)
+                relay.circuitsOpened &+= 1
                 events.append(.relayCircuitOpened(circuit, source: pending.source, target: pending.target))
                 relay.work.append(.pumpSplice(circuit))
             } else {
@@ -129,6 +132,18 @@ extension Swarm {
         source.streams[pending.sourceStream] = .protocolStream(stream)
         pumpProtocolStream(&source, connectionID: pending.sourceConnection, streamID: pending.sourceStream, now: now)
         settle(source, id: pending.sourceConnection)
+    }
+
+    /// Counts and reports a refusal.
+    private mutating func refused(_ peer: PeerID, _ refusal: RelayRefusal) {
+        relay.refusals[refusal.label, default: 0] &+= 1
+        events.append(.relayRequestRefused(peer: peer, refusal))
+    }
+
+    /// Counts and reports the end of a circuit.
+    private mutating func circuitClosed(_ circuit: RelayCircuitID, _ end: RelayCircuitEnd) {
+        relay.circuitsClosed[end.reason.label, default: 0] &+= 1
+        events.append(.relayCircuitClosed(circuit, end))
     }
 
     /// Resets the STOP stream of a circuit that will not be spliced.
@@ -182,9 +197,9 @@ extension Swarm {
             releaseSpliceStream(&source, splice.sourceStream, of: id, reset: !clean, now: now)
             releaseSpliceStream(&target, splice.targetStream, of: id, reset: !clean, now: now)
             relay.resources?.releaseCircuit(id)
-            events.append(.relayCircuitClosed(id, RelayCircuitEnd(
+            circuitClosed(id, RelayCircuitEnd(
                 reason: reason, sourceToTargetBytes: splice.accounting.sourceToTargetBytes,
-                targetToSourceBytes: splice.accounting.targetToSourceBytes)))
+                targetToSourceBytes: splice.accounting.targetToSourceBytes))
         } else {
             relay.splices[id] = splice
         }
@@ -271,7 +286,7 @@ extension Swarm {
                 break
             }
             var allowed = min(available, Self.spliceChunk)
-            if var resources = relay.resources {
+            if var resources = relay.resources, configuration.relay.hop.maximumBandwidthTotal > 0 {
                 allowed = resources.takeBandwidth(allowed, now: now)
                 if allowed == 0 { resumeAt = resumeAt.earliest(resources.bandwidthAvailable(1, now: now)) }
                 relay.resources = resources
@@ -318,6 +333,14 @@ public struct RelayStatistics: Equatable, Sendable {
     public var connections: Int
     /// Established connections that go through a relay (this node as a client).
     public var relayedConnections: Int
+    /// Reservations granted (refreshes included) since the start.
+    public var reservationsGranted: UInt64
+    /// Refused reservations and circuits since the start, by `RelayRefusal.label`.
+    public var refusals: [String: UInt64]
+    /// Circuits opened since the start.
+    public var circuitsOpened: UInt64
+    /// Circuits ended since the start, by how they ended (`RelayCircuitEnd.Reason.label`).
+    public var circuitsClosed: [String: UInt64]
 }
 
 extension Swarm {
@@ -326,6 +349,8 @@ extension Swarm {
         RelayStatistics(
             reservations: relay.resources?.reservationCount ?? 0, circuits: relay.splices.count,
             bytesRelayed: relay.bytesRelayed, connections: connections.count,
-            relayedConnections: connections.values.count { $0.isRelayed && $0.summary != nil })
+            relayedConnections: connections.values.count { $0.isRelayed && $0.summary != nil },
+            reservationsGranted: relay.reservationsGranted, refusals: relay.refusals,
+            circuitsOpened: relay.circuitsOpened, circuitsClosed: relay.circuitsClosed)
     }
 }

@@ -98,7 +98,21 @@ public struct RelayCircuitEnd: Equatable, Sendable {
         case limitReached(CircuitCloseReason)
         /// The target refused the STOP request, or it failed; the source got CONNECTION_FAILED.
         case stopFailed(RelayCircuitFailure)
+
+        /// A short name, for metric labels and logs (`data_limit`, `stop_failed`…).
+        public var label: String {
+            switch self {
+            case .closed: "closed"
+            case .reset: "reset"
+            case .limitReached(.durationLimitReached): "duration_limit"
+            case .limitReached(.dataLimitReached): "data_limit"
+            case .stopFailed: "stop_failed"
+            }
+        }
     }
+
+    /// A short name of the reason, for metric labels and logs.
+    public var reasonLabel: String { reason.label }
 
     /// Why it ended.
     public let reason: Reason

@@ -17,6 +17,13 @@ struct SwarmRelayState {
     var work: Deque<RelayWork> = []
     /// Bytes relayed in all, both directions.
     var bytesRelayed: UInt64 = 0
+    /// Reservations granted (refreshes included) since the start.
+    var reservationsGranted: UInt64 = 0
+    /// Refusals since the start, by `RelayRefusal.label`.
+    var refusals: [String: UInt64] = [:]
+    /// Circuits opened since the start, and closed by how they ended.
+    var circuitsOpened: UInt64 = 0
+    var circuitsClosed: [String: UInt64] = [:]
 }
 
 /// Work that touches two connections, queued while one of them is being processed and run

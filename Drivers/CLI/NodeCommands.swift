@@ -24,6 +24,9 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The most connections in all.")
     var maxConnections = SwarmConfiguration().maximumConnections
 
+    @Option(name: .long, help: "Reserve on this relay (…/p2p/RELAY_ID; repeatable) and print each circuit address once granted.")
+    var relay: [String] = []
+
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -36,54 +39,10 @@ struct ListenCommand: AsyncParsableCommand {
             configuration.maximumConnections = maxConnections
             NodeCommandSupport.raiseDescriptorLimit()
             let node = try Node(identityKey: identity, configuration: configuration)
-            let requested = listen.isEmpty ? ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"] : listen
-            var listening = 0
-            for text in requested {
-                let address = try NodeCommandSupport.multiaddr(text)
-                do {
-                    for full in try await node.listen(on: address) {
-                        out.emit(full.description, fields: ["event": "listening", "address": full.description])
-                    }
-                    listening += 1
-                } catch {
-                    // An IPv6 wildcard on a host without IPv6 is not worth failing for when
-                    // the defaults are in use; anything asked for explicitly is.
-                    guard listen.isEmpty else { throw error }
-                    Self.fail("cannot listen on \(text): \(error)", json: output.json)
-                }
-            }
-            guard listening > 0 else { throw CommandFailure("could not listen on any address") }
-            let quiet = self.quiet
-            let logger = Task {
-                guard !quiet else { return }
-                for await event in node.events {
-                    switch event {
-                    case .connectionEstablished(let summary):
-                        out.emit(
-                            "connected \(summary.peer) \(summary.direction) \(summary.remoteAddress)",
-                            fields: [
-                                "event": "connected", "peer_id": summary.peer.description,
-                                "direction": "\(summary.direction)", "address": summary.remoteAddress.description,
-                            ])
-                    case .connectionClosed(let summary, let reason):
-                        out.emit(
-                            "disconnected \(summary.peer) \(summary.remoteAddress): \(reason)",
-                            fields: [
-                                "event": "disconnected", "peer_id": summary.peer.description,
-                                "address": summary.remoteAddress.description, "reason": "\(reason)",
-                            ])
-                    case .peerIdentified(let peer, let info):
-                        out.emit(
-                            "identified \(peer) \(info.agentVersion ?? "?")",
-                            fields: [
-                                "event": "identified", "peer_id": peer.description,
-                                "agent_version": info.agentVersion ?? "", "protocols": info.protocols,
-                            ])
-                    default:
-                        break
-                    }
-                }
-            }
+            try await NodeCommandSupport.listen(node, on: listen, out: out, json: output.json)
+            let relays = try relay.map(NodeCommandSupport.multiaddr)
+            let logger = Task { await NodeEventLog(out: out, quiet: quiet).run(node.events) }
+            for address in relays { try await node.reserve(on: address) }
             await NodeCommandSupport.waitForTerminationSignal()
             await node.stop()
             logger.cancel()
@@ -246,10 +205,37 @@ final class Counter: @unchecked Sendable {
 }
 
 enum NodeCommandSupport {
+    /// Listens on `requested` (default: port 4001 of every interface) and prints each
+    /// full address on a line of its own. A default address that fails (an IPv6 wildcard
+    /// on a host without IPv6) is only reported; an asked-for one fails the command.
+    static func listen(_ node: Node, on requested: [String], out: Output, json: Bool) async throws {
+        let addresses = requested.isEmpty ? ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"] : requested
+        var listening = 0
+        for text in addresses {
+            let address = try multiaddr(text)
+            do {
+                for full in try await node.listen(on: address) {
+                    out.emit(full.description, fields: ["event": "listening", "address": full.description])
+                }
+                listening += 1
+            } catch {
+                guard requested.isEmpty else { throw error }
+                ListenCommand.fail("cannot listen on \(text): \(error)", json: json)
+            }
+        }
+        guard listening > 0 else { throw CommandFailure("could not listen on any address") }
+    }
+
     /// `~/.traverse/identity.key`.
     static var defaultKeyPath: String {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
         return home + "/.traverse/identity.key"
+    }
+
+    /// `~/.traverse/relay.key`: a relay next to a node on one host gets its own identity.
+    static var defaultRelayKeyPath: String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
+        return home + "/.traverse/relay.key"
     }
 
     /// The key in `path`, or a new Ed25519 key saved there (with its directory).

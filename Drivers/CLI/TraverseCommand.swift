@@ -8,7 +8,7 @@ struct TraverseCommand: AsyncParsableCommand {
         abstract: "libp2p NAT traversal in Swift: direct, relayed, hole-punched and NATS-tunnelled connections.",
         subcommands: [
             KeygenCommand.self, IdCommand.self, InspectCommand.self, ListenCommand.self, PingCommand.self,
-            PerfCommand.self, EchoCommand.self,
+            PerfCommand.self, EchoCommand.self, RelayCommand.self,
         ])
 }
 

@@ -226,6 +226,24 @@ public final class Node: Sendable {
         }
     }
 
+    /// Serves the relay's metrics (`RelayStatistics.prometheusText`) over HTTP at
+    /// `GET /metrics` on `address` (port 0 picks one) until the node stops. Returns the
+    /// bound address.
+    public func serveMetrics(on address: SocketAddress) async throws(NodeError) -> SocketAddress {
+        let runtime = self.runtime
+        let loop = self.loop
+        return try await submission.submit { (continuation: CheckedContinuation<SocketAddress, any Error>) in
+            do throws(SocketError) {
+                let endpoint = try MetricsEndpoint.start(on: address, eventLoop: loop) {
+                    runtime.swarm.relayStatistics.prometheusText
+                }
+                continuation.resume(returning: endpoint.localAddress)
+            } catch {
+                continuation.resume(throwing: NodeError.listenFailed(address.tcpMultiaddr, error.transportFailure))
+            }
+        }
+    }
+
     /// Closes every connection to `peer`.
     public func disconnect(_ peer: PeerID) async throws(NodeError) {
         let runtime = self.runtime

@@ -1,0 +1,84 @@
+import TraverseCore
+import TraverseUV
+
+/// Prints a node's events, one line each (`listen` and `relay`). Circuit addresses from a
+/// granted reservation are always printed; the rest only without `--quiet`.
+struct NodeEventLog {
+    let out: Output
+    let quiet: Bool
+
+    func run(_ events: AsyncStream<NodeEvent>) async {
+        var printedCircuitAddresses: Set<Multiaddr> = []
+        for await event in events {
+            switch event {
+            case .reservationAccepted(let relay, let addresses, let expiration, _):
+                for address in addresses where printedCircuitAddresses.insert(address).inserted {
+                    out.emit(address.description, fields: [
+                        "event": "listening", "address": address.description, "relay": relay.description,
+                        "expiration": Int(clamping: expiration),
+                    ])
+                }
+            case .reservationFailed(let relay, let failure, let willRetry):
+                out.emit(
+                    "reservation on \(relay) failed: \(failure)\(willRetry ? " (will retry)" : "")",
+                    fields: ["event": "reservation_failed", "relay": relay.description, "error": "\(failure)", "retry": willRetry])
+            default:
+                guard !quiet else { continue }
+                log(event)
+            }
+        }
+    }
+
+    private func log(_ event: NodeEvent) {
+        switch event {
+        case .connectionEstablished(let summary):
+            out.emit(
+                "connected \(summary.peer) \(summary.direction) \(summary.remoteAddress)\(summary.isRelayed ? " (relayed)" : "")",
+                fields: [
+                    "event": "connected", "peer_id": summary.peer.description, "direction": "\(summary.direction)",
+                    "address": summary.remoteAddress.description, "relayed": summary.isRelayed,
+                ])
+        case .connectionClosed(let summary, let reason):
+            out.emit(
+                "disconnected \(summary.peer) \(summary.remoteAddress): \(reason)",
+                fields: [
+                    "event": "disconnected", "peer_id": summary.peer.description,
+                    "address": summary.remoteAddress.description, "reason": "\(reason)",
+                ])
+        case .peerIdentified(let peer, let info):
+            out.emit(
+                "identified \(peer) \(info.agentVersion ?? "?")",
+                fields: [
+                    "event": "identified", "peer_id": peer.description, "agent_version": info.agentVersion ?? "",
+                    "protocols": info.protocols,
+                ])
+        case .circuitLimitReached(let connection, let reason):
+            out.emit("\(connection): relay limit reached: \(reason)", fields: [
+                "event": "circuit_limit_reached", "connection": Int(clamping: connection.rawValue), "reason": "\(reason)",
+            ])
+        case .relayReservationGranted(let peer):
+            out.emit("reservation granted to \(peer)", fields: ["event": "reservation", "peer_id": peer.description])
+        case .relayReservationExpired(let peer):
+            out.emit("reservation of \(peer) ended", fields: ["event": "reservation_ended", "peer_id": peer.description])
+        case .relayRequestRefused(let peer, let refusal):
+            out.emit("refused \(peer): \(refusal.label) (\(refusal.status))", fields: [
+                "event": "refused", "peer_id": peer.description, "reason": refusal.label, "status": "\(refusal.status)",
+            ])
+        case .relayCircuitOpened(let id, let source, let target):
+            out.emit("\(id) opened \(source) -> \(target)", fields: [
+                "event": "circuit_opened", "circuit": Int(clamping: id.value), "src_peer_id": source.description,
+                "dst_peer_id": target.description,
+            ])
+        case .relayCircuitClosed(let id, let end):
+            out.emit(
+                "\(id) closed: \(end.reason.label), \(end.sourceToTargetBytes) B forth, \(end.targetToSourceBytes) B back",
+                fields: [
+                    "event": "circuit_closed", "circuit": Int(clamping: id.value), "reason": end.reason.label,
+                    "bytes_to_target": Int(clamping: end.sourceToTargetBytes),
+                    "bytes_to_source": Int(clamping: end.targetToSourceBytes),
+                ])
+        case .listening, .addressObserved, .reservationAccepted, .reservationFailed:
+            break
+        }
+    }
+}
