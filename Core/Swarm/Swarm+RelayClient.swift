@@ -327,3 +327,12 @@ extension Swarm {
         }
     }
 }
+
+extension Swarm {
+    /// The relayed connections (established or upgrading) that go through `relay`: the
+    /// circuits this node holds on it. Counted from the live connections, so a closed one
+    /// is never counted.
+    public func relayedConnectionCount(through relay: PeerID) -> Int {
+        connections.values.count { $0.circuit?.relay == relay && !$0.isClosing }
+    }
+}

@@ -2,7 +2,8 @@ import TraverseCore
 
 extension FuzzTarget {
     /// A swarm serving an authenticated peer whose streams carry arbitrary bytes: the input
-    /// picks the protocol (identify, identify push, ping, perf, echo, an unknown one), then
+    /// picks the protocol (identify, identify push, ping, perf, echo, relay hop and stop
+    /// — the swarm is a relay that also takes relayed connections —, an unknown one), then
     /// cuts the rest into writes, half-closes, resets and jumps in time. The swarm must keep
     /// its limits, never trap, and end idle after `shutdown`.
     public static let swarmInbound = FuzzTarget(name: "swarm-inbound") { input in
@@ -11,6 +12,7 @@ extension FuzzTarget {
         var configuration = SwarmConfiguration()
         // Perf downloads as large as the input asks would only measure the fuzzer's patience.
         configuration.maximumPerfDownloadBytes = 1 << 20
+        configuration.relay.roles = [.hop, .stop, .client]
         guard let serverKey = try? PrivateKey(ed25519Seed: [UInt8](repeating: 1, count: 32)),
               let clientKey = try? PrivateKey(ed25519Seed: [UInt8](repeating: 2, count: 32)),
               var swarm = try? Swarm(
@@ -63,7 +65,7 @@ extension FuzzTarget {
 
         let protocols = [
             StreamProtocolID.identify, StreamProtocolID.identifyPush, StreamProtocolID.ping,
-            StreamProtocolID.perf, StreamProtocolID.echo, "/fuzz/unknown/1",
+            StreamProtocolID.perf, StreamProtocolID.echo, RelayProtocolID.hop, RelayProtocolID.stop, "/fuzz/unknown/1",
         ]
         var offset = 1
         guard let stream = try? client.openStream(protocols: [protocols[Int(input[0]) % protocols.count]], now: now) else {
@@ -90,7 +92,8 @@ extension FuzzTarget {
                 _ = try? client.write(stream, chunk.span, now: now)
             }
             exchange()
-            precondition(swarm.connectionCount <= 1, "one socket, one connection")
+            // One socket, and at most one relayed connection its STOP stream carries.
+            precondition(swarm.connectionCount <= 2, "one socket, at most one relayed connection")
         }
         swarm.shutdown(now: now)
         exchange()
