@@ -136,8 +136,10 @@ extension Swarm {
         var reset = false
         for outcome in outcomes {
             switch outcome {
-            case .identified(let info, let isPush):
+            case .identified(var info, let isPush):
                 stream.finished = true
+                // Over a relay the peer sees the circuit, not where this node is reachable.
+                if slot.isRelayed { info.observedAddress = nil }
                 if let peer { identified(peer, info: info, isPush: isPush, now: now) }
             case .pingRoundTrip(let time):
                 if let request = stream.request { events.append(.pingRoundTrip(request, time)) }

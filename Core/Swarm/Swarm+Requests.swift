@@ -194,6 +194,12 @@ extension Swarm {
     public mutating func closeConnection(_ id: ConnectionID, now: Instant) {
         latestInput = max(latestInput, now)
         guard var slot = connections.removeValue(forKey: id) else { return }
+        if case .connecting = slot.phase, slot.circuit != nil {
+            // A relayed attempt has no socket: its CONNECT stream (if any) is reset.
+            connections[id] = slot
+            circuitAttemptFailed(id, .cancelled, now: now)
+            return
+        }
         if case .connecting = slot.phase {
             actions.append(.close(id))
             if let dial = slot.dial, let address = slot.dialedAddress {
