@@ -80,12 +80,16 @@ let package = Package(
             path: "Fuzz/Entry",
             swiftSettings: strictSettings),
 
-        // Benchmarks: `swift build -c release --product traverse` (the node benchmarks spawn
-        // it), then `swift run -c release traverse-bench [--json] [--suite machines|nodes|all]`.
+        // Benchmarks: `swift build -c release --product traverse` (the node and relay
+        // benchmarks spawn it), then
+        // `swift run -c release traverse-bench [--json] [--suite machines|nodes|relay|all]`.
+        // CEpoll: <sys/epoll.h> for the relay suite's many-swarm client driver (Linux).
+        .systemLibrary(name: "CEpoll", path: "Benchmarks/CEpoll"),
         .executableTarget(
             name: "traverse-bench",
-            dependencies: ["TraverseCore", "TraverseUV", "CSodium"],
+            dependencies: ["TraverseCore", "TraverseUV", "CSodium", "CEpoll"],
             path: "Benchmarks",
+            exclude: ["CEpoll"],
             swiftSettings: strictSettings),
 
         .testTarget(

@@ -72,17 +72,24 @@ final class ChildProcess: @unchecked Sendable {
 
     /// The first line of stdout, waiting at most `timeout` seconds for it.
     func firstLine(timeout: Double) throws -> String {
+        try firstLine(timeout: timeout) { _ in true }
+    }
+
+    /// The first line of stdout (of the first `keptLines`) that `predicate` accepts,
+    /// waiting at most `timeout` seconds for it.
+    func firstLine(timeout: Double, where predicate: (String) -> Bool) throws -> String {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
-        while lines.isEmpty && !outputEnded {
-            if !condition.wait(until: deadline) { break }
+        var checked = 0
+        while true {
+            if let line = lines[checked...].first(where: predicate) { return line }
+            checked = lines.count
+            if outputEnded || Date() >= deadline { break }
+            _ = condition.wait(until: deadline)
         }
-        guard let line = lines.first else {
-            throw BenchmarkFailure(
-                "\(commandLine): \(outputEnded ? "ended" : "said nothing for \(timeout) s")\(stderrTail())")
-        }
-        return line
+        throw BenchmarkFailure(
+            "\(commandLine): \(outputEnded ? "ended" : "printed no awaited line in \(timeout) s")\(stderrTail())")
     }
 
     /// Waits at most `timeout` seconds for the process to exit (killing it after that) and

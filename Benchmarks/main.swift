@@ -1,20 +1,22 @@
 // traverse-bench: Traverse's benchmarks, every figure measured in the same run.
 //
-//   swift build -c release --product traverse      # the node suite runs it
-//   swift run -c release traverse-bench [--json] [--seconds S] [--suite machines|nodes|all]
+//   swift build -c release --product traverse      # the node and relay suites run it
+//   swift run -c release traverse-bench [--json] [--seconds S] [--suite machines|nodes|relay|all]
 //
 // Prints a table, or with --json one object per line: name, value, unit, and for figures
 // compared with a reference, `reference` (its name) and `ratio` (value / reference value).
 // `machines`: the sans-IO machines in memory (seconds). `nodes`: processes over loopback
-// (`traverse` beside this executable, py-libp2p when installed; about a minute). `all`: both.
+// (`traverse` beside this executable, py-libp2p when installed; about a minute). `relay`:
+// `traverse relay` processes with thousands of client swarms in this process (about two
+// minutes; Linux). `all`: every suite.
 import Foundation
 
-enum Suite: String { case machines, nodes, all }
+enum Suite: String { case machines, nodes, relay, all }
 
 var json = false
 var seconds = 2.0
 var suite = Suite.all
-let usage = "usage: traverse-bench [--json] [--seconds S] [--suite machines|nodes|all]\n"
+let usage = "usage: traverse-bench [--json] [--seconds S] [--suite machines|nodes|relay|all]\n"
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -99,8 +101,13 @@ do {
     if suite != .machines { environment = try NodeBenchmarkEnvironment.locate() }
     let limit = chachaPolyLimit(seconds: seconds)
     results.append(limit)
-    if suite != .nodes { results += try machineBenchmarks(limit: limit, seconds: seconds) }
-    if let environment { results += try await nodeBenchmarks(environment, limit: limit, seconds: seconds) }
+    if suite == .machines || suite == .all { results += try machineBenchmarks(limit: limit, seconds: seconds) }
+    if let environment, suite == .nodes || suite == .all {
+        results += try await nodeBenchmarks(environment, limit: limit, seconds: seconds)
+    }
+    if let environment, suite == .relay || suite == .all {
+        results += try relayBenchmarks(environment, seconds: seconds)
+    }
 } catch {
     ChildProcesses.terminateAll()
     environment?.removeWorkDirectory()

@@ -55,16 +55,16 @@ public struct PeerStore: Sendable {
     public var peers: Dictionary<PeerID, PeerInfo>.Keys { entries.keys }
 
     /// Adds addresses a peer can be dialed at (newest first, duplicates moved to the front).
-    mutating func addAddresses(_ addresses: [Multiaddr], for peer: PeerID, now: Instant, keeping connected: Set<PeerID>) {
+    mutating func addAddresses(_ addresses: [Multiaddr], for peer: PeerID, now: Instant, keeping isConnected: (PeerID) -> Bool) {
         let limit = limits.maximumAddressesPerPeer
-        update(peer, now: now, keeping: connected) { info in
+        update(peer, now: now, keeping: isConnected) { info in
             info.addresses = Self.merged(addresses, before: info.addresses, limit: limit)
         }
     }
 
     /// Records the identity key a connection authenticated.
-    mutating func setPublicKey(_ key: PublicKey, for peer: PeerID, now: Instant, keeping connected: Set<PeerID>) {
-        update(peer, now: now, keeping: connected) { $0.publicKey = key }
+    mutating func setPublicKey(_ key: PublicKey, for peer: PeerID, now: Instant, keeping isConnected: (PeerID) -> Bool) {
+        update(peer, now: now, keeping: isConnected) { $0.publicKey = key }
     }
 
     /// Records a round-trip time.
@@ -77,10 +77,10 @@ public struct PeerStore: Sendable {
     /// when its sequence number is newer than the last one taken; without one, the listen
     /// addresses are added. A push carries only what changed, so absent fields keep their
     /// values.
-    mutating func apply(_ info: IdentifyInfo, from peer: PeerID, now: Instant, keeping connected: Set<PeerID>) {
+    mutating func apply(_ info: IdentifyInfo, from peer: PeerID, now: Instant, keeping isConnected: (PeerID) -> Bool) {
         let protocolLimit = limits.maximumProtocolsPerPeer
         let addressLimit = limits.maximumAddressesPerPeer
-        update(peer, now: now, keeping: connected) { entry in
+        update(peer, now: now, keeping: isConnected) { entry in
             if let key = info.publicKey, key.peerID == peer { entry.publicKey = key }
             if !info.protocols.isEmpty { entry.protocols = Array(info.protocols.prefix(protocolLimit)) }
             if let agent = info.agentVersion { entry.agentVersion = agent }
@@ -97,13 +97,13 @@ public struct PeerStore: Sendable {
     }
 
     private mutating func update(
-        _ peer: PeerID, now: Instant, keeping connected: Set<PeerID>, _ change: (inout PeerInfo) -> Void
+        _ peer: PeerID, now: Instant, keeping isConnected: (PeerID) -> Bool, _ change: (inout PeerInfo) -> Void
     ) {
         var entry: PeerInfo
         if let existing = entries[peer] {
             entry = existing
         } else {
-            if entries.count >= limits.maximumPeers { evictOne(keeping: connected) }
+            if entries.count >= limits.maximumPeers { evictOne(keeping: isConnected) }
             guard entries.count < limits.maximumPeers else { return }
             entry = PeerInfo(id: peer, updatedAt: now)
         }
@@ -113,9 +113,9 @@ public struct PeerStore: Sendable {
     }
 
     /// Drops the least recently updated peer that has no connection.
-    private mutating func evictOne(keeping connected: Set<PeerID>) {
+    private mutating func evictOne(keeping isConnected: (PeerID) -> Bool) {
         var oldest: PeerInfo?
-        for info in entries.values where !connected.contains(info.id) {
+        for info in entries.values where !isConnected(info.id) {
             if oldest.map({ info.updatedAt < $0.updatedAt }) ?? true { oldest = info }
         }
         if let oldest { entries[oldest.id] = nil }

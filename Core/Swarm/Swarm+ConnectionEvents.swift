@@ -49,7 +49,7 @@ extension Swarm {
             localAddress: slot.localAddress, relay: slot.relayInfo)
         slot.phase = .established(summary)
         connectionsByPeer[peer] = existing + [id]
-        let connected = connectedPeers
+        let connected = isConnectedPeer
         peerStore.setPublicKey(establishment.remotePublicKey, for: peer, now: now, keeping: connected)
         if slot.direction == .outbound, let address = slot.dialedAddress {
             peerStore.addAddresses([address], for: peer, now: now, keeping: connected)

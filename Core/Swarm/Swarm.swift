@@ -219,8 +219,13 @@ public struct Swarm {
         if slot.connection != nil { enqueueTransmit(id) }
     }
 
-    /// The peers with an established connection.
-    var connectedPeers: Set<PeerID> { Set(connectionsByPeer.keys) }
+    /// Whether a peer has an established connection, for the peer store's eviction. Asked
+    /// only when the store must evict: building a set of every connected peer on each
+    /// update cost O(connections) per connection and identify.
+    var isConnectedPeer: (PeerID) -> Bool {
+        let connectionsByPeer = connectionsByPeer
+        return { connectionsByPeer[$0] != nil }
+    }
 
     /// The established connections to `peer`, oldest first.
     public func connections(to peer: PeerID) -> [ConnectionSummary] {

@@ -35,6 +35,9 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Circuits per IP address.")
     var maxCircuitsPerIp = RelayHopConfiguration().maximumCircuitsPerIP
 
+    @Option(name: .long, help: "Circuits from or to one peer.")
+    var maxCircuitsPerPeer = RelayHopConfiguration().maximumCircuitsPerPeer
+
     @Option(name: .long, help: "Reservations one IP address may ask for per minute.")
     var reservationRate = RelayHopConfiguration().reservationRatePerIP
 
@@ -81,7 +84,10 @@ struct RelayCommand: AsyncParsableCommand {
 
     /// The swarm settings the options describe: the hop role only.
     func swarmConfiguration() throws -> SwarmConfiguration {
-        let counts = [maxReservations, maxCircuits, maxConnections, maxReservationsPerIp, maxCircuitsPerIp, reservationRate, circuitRate]
+        let counts = [
+            maxReservations, maxCircuits, maxConnections, maxReservationsPerIp, maxCircuitsPerIp, maxCircuitsPerPeer,
+            reservationRate, circuitRate,
+        ]
         guard counts.allSatisfy({ $0 > 0 }), bandwidthPerCircuit >= 0, bandwidthTotal >= 0, reservationTtl > 0 else {
             throw CommandFailure("limits must be positive (bandwidths and per-circuit limits may be 0 for none)")
         }
@@ -93,7 +99,7 @@ struct RelayCommand: AsyncParsableCommand {
                 duration: limitDuration == 0 ? nil : .seconds(Int64(limitDuration)), data: limitData == 0 ? nil : limitData,
                 maximumCircuitConnections: maxCircuits, maximumReservations: maxReservations),
             maximumReservationsPerIP: maxReservationsPerIp, maximumCircuitsPerIP: maxCircuitsPerIp,
-            maximumCircuitsPerPeer: RelayHopConfiguration().maximumCircuitsPerPeer,
+            maximumCircuitsPerPeer: maxCircuitsPerPeer,
             reservationRatePerIP: reservationRate, circuitRatePerIP: circuitRate,
             maximumBandwidthPerCircuit: bandwidthPerCircuit, maximumBandwidthTotal: bandwidthTotal,
             reservationTTL: .seconds(reservationTtl))

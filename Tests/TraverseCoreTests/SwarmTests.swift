@@ -245,6 +245,35 @@ import Testing
         #expect(network.nodes[0].swarm.connections(to: network.peer(1)).count == 1)
     }
 
+    @Test func fullPeerStoreEvictsOnlyPeersWithoutConnections() throws {
+        var configuration = SwarmConfiguration()
+        configuration.peerStore.maximumPeers = 2
+        var network = SwarmNetwork()
+        try network.addNode(seed: 1, configuration: configuration)
+        for seed in 2...5 { try network.addNode(seed: UInt8(seed)) }
+        _ = try network.nodes[0].swarm.listen(on: Multiaddr("/ip4/10.0.0.1/tcp/4001"), now: network.now)
+        network.settle()
+        let address = try #require(network.listenAddress(0))
+        func connect(_ node: Int) {
+            _ = network.nodes[node].swarm.dial(address, now: network.now)
+            network.settle()
+        }
+        connect(1)
+        connect(2)
+        // Full of connected peers: the third is not kept, and nobody is evicted.
+        connect(3)
+        let store = { network.nodes[0].swarm.peerStore }
+        #expect(store().count == 2)
+        #expect(store()[network.peer(1)] != nil && store()[network.peer(2)] != nil && store()[network.peer(3)] == nil)
+        // Once peer 1 is gone, a new peer takes its place; connected peer 2 stays.
+        network.nodes[1].swarm.disconnect(network.peer(0), now: network.now)
+        network.settle()
+        #expect(network.nodes[0].swarm.connections(to: network.peer(1)).isEmpty)
+        connect(4)
+        #expect(store()[network.peer(1)] == nil && store()[network.peer(2)] != nil && store()[network.peer(4)] != nil)
+        #expect(network.nodes[0].swarm.connections(to: network.peer(3)).count == 1)
+    }
+
     @Test func keepaliveMeasuresRoundTripsAndIdleConnectionsStayUp() throws {
         var (network, _) = try Self.connectedPair()
         let b = network.peer(1)
