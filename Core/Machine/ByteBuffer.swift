@@ -1,14 +1,19 @@
 /// A growable byte queue: bytes are appended at the back and read from the front.
 ///
-/// The buffer type of the core's machines. It keeps its storage between uses, so a steady
-/// stream of appends and reads allocates nothing once it has grown, and it moves the unread
-/// bytes to the front only when more than half the storage has been read.
+/// The buffer type of the core's machines. It keeps storage of up to `retainedCapacity`
+/// between uses, so small steady traffic allocates nothing once it has grown, and lets larger
+/// storage go once it is read empty, so an idle connection or stream does not hold on to
+/// what a burst made it grow to. It moves the unread bytes to the front only when more than
+/// half the storage has been read.
 public struct ByteBuffer: Sendable {
     @usableFromInline var storage: [UInt8] = []
     @usableFromInline var readIndex = 0
 
     /// An empty buffer.
     @inlinable public init() {}
+
+    /// The most storage an emptied buffer keeps for its next bytes.
+    public static let retainedCapacity = 4096
 
     /// The number of unread bytes.
     @inlinable public var readableCount: Int { storage.count - readIndex }
@@ -36,9 +41,10 @@ public struct ByteBuffer: Sendable {
         let count = min(readableCount, max(0, maximum))
         guard count > 0 else { return 0 }
         if readIndex == 0 && count == storage.count && destination.isEmpty {
-            // Hand the storage over instead of copying it.
+            // Hand the storage over instead of copying it (and do not keep the
+            // destination's old storage in its place).
             swap(&destination, &storage)
-            storage.removeAll(keepingCapacity: true)
+            storage = []
             readIndex = 0
             return count
         }
@@ -61,8 +67,7 @@ public struct ByteBuffer: Sendable {
         precondition(count >= 0 && count <= readableCount, "consuming more bytes than are buffered")
         readIndex += count
         if readIndex == storage.count {
-            storage.removeAll(keepingCapacity: true)
-            readIndex = 0
+            removeAll(retainingCapacityUpTo: Self.retainedCapacity)
         }
     }
 

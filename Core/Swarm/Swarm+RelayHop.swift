@@ -284,7 +284,9 @@ extension Swarm {
             }
             let available = from.readableByteCount(fromStream)
             if available == 0 {
-                buffer.bytes.removeAll(keepingCapacity: true)
+                // Idle in this direction: the buffer's storage goes (a circuit holds none
+                // between bursts).
+                buffer.bytes = []
                 buffer.offset = 0
                 switch try? from.read(fromStream, into: &buffer.bytes, maximum: 1, now: now) {
                 case .endOfStream?:
