@@ -179,7 +179,11 @@ public struct Swarm {
             }
             slot.connection?.handleTimeout(now: now)
             for streamID in slot.streams.keys {
-                guard case .protocolStream(var stream)? = slot.streams.removeValue(forKey: streamID) else { continue }
+                // Only protocol streams have timers; the others (application streams, relay
+                // carriers and splices) stay in place.
+                guard case .protocolStream? = slot.streams[streamID],
+                      case .protocolStream(var stream)? = slot.streams.removeValue(forKey: streamID)
+                else { continue }
                 if let deadline = stream.nextDeadline, deadline <= now { stream.handleTimeout(now: now) }
                 slot.streams[streamID] = .protocolStream(stream)
                 pumpProtocolStream(&slot, connectionID: id, streamID: streamID, now: now)
