@@ -229,6 +229,9 @@ extension Swarm {
         case .application?:
             let handle = SwarmStreamID(connection: id, stream: stream)
             events.append(reset ? .streamReset(handle) : .streamClosed(handle))
+        case .splice(let circuit)? where !reset:
+            spliceStreamFinished(circuit, connection: id, stream: stream)
+            relayStreamEnded(.splice(circuit))
         case let other?:
             relayStreamEnded(other)
         case nil:

@@ -146,8 +146,13 @@ extension Swarm {
         guard var splice = relay.splices.removeValue(forKey: id) else { return }
         var source = connections.removeValue(forKey: splice.sourceConnection)
         var target = connections.removeValue(forKey: splice.targetConnection)
-        let held = source?.holds(splice: id, stream: splice.sourceStream) == true
-            && target?.holds(splice: id, stream: splice.targetStream) == true
+        // A side whose stream finished cleanly has nothing more to give or take; what it
+        // sent last is still forwarded to the other side, which is then half-closed.
+        let sourceHeld = splice.sourceFinished
+            ? source?.connection != nil : source?.holds(splice: id, stream: splice.sourceStream) == true
+        let targetHeld = splice.targetFinished
+            ? target?.connection != nil : target?.holds(splice: id, stream: splice.targetStream) == true
+        let held = sourceHeld && targetHeld
         var reason: RelayCircuitEnd.Reason?
         if held {
             splice.accounting.handleTimeout(now: now)
@@ -199,6 +204,20 @@ extension Swarm {
             processConnectionEvents(&slot, id: splice.targetConnection, now: now)
             settle(slot, id: splice.targetConnection)
         }
+    }
+
+    /// The muxer let go of one stream of `circuit` after a clean finish: both directions
+    /// closed and everything read, so that side's input ended (its output already had).
+    mutating func spliceStreamFinished(_ circuit: RelayCircuitID, connection: ConnectionID, stream: StreamID) {
+        guard var splice = relay.splices[circuit] else { return }
+        if connection == splice.sourceConnection && stream == splice.sourceStream {
+            splice.sourceFinished = true
+            splice.toTarget.inputEnded = true
+        } else if connection == splice.targetConnection && stream == splice.targetStream {
+            splice.targetFinished = true
+            splice.toSource.inputEnded = true
+        }
+        relay.splices[circuit] = splice
     }
 
     /// Lets go of one stream of an ended circuit: reset, or (after a clean end) left to

@@ -39,6 +39,8 @@ extension Swarm {
         }
         var carrier = connections.removeValue(forKey: carrierID)
         var carried = false
+        // The relay's side ended its writes: ours can still be closed cleanly.
+        var carrierInputEnded = false
         if let held = carrier, held.connection != nil, !held.isClosing, case .circuitCarrier(let owner)? = held.streams[streamID] {
             carried = owner == id
         }
@@ -73,7 +75,10 @@ extension Swarm {
                     slot.circuit!.bytesReceived &+= UInt64(count)
                     slot.connection!.receive(readScratch.span, now: now)
                     progressed = true
-                case .endOfStream?, nil:
+                case .endOfStream?:
+                    carried = false
+                    carrierInputEnded = true
+                case nil:
                     carried = false
                 default:
                     break
@@ -97,7 +102,7 @@ extension Swarm {
             } else {
                 keep = false
                 if carrier != nil, case .circuitCarrier(let owner)? = carrier!.streams[streamID], owner == id {
-                    if carried, (try? carrier!.connection!.closeWrite(streamID, now: now)) != nil {
+                    if carried || carrierInputEnded, (try? carrier!.connection!.closeWrite(streamID, now: now)) != nil {
                         carrier!.streams[streamID] = .discarding
                         drainDiscarded(&carrier!, stream: streamID, now: now)
                     } else {

@@ -67,6 +67,10 @@ struct SpliceState {
     var toSource = SpliceBuffer()
     /// When bandwidth shaping lets more bytes go.
     var resumeAt: Instant?
+    /// A side's stream finished cleanly (both directions closed, everything read) and the
+    /// muxer let go of it; what it sent may still be on its way to the other side.
+    var sourceFinished = false
+    var targetFinished = false
 
     func buffer(_ direction: CircuitDirection) -> SpliceBuffer {
         direction == .sourceToTarget ? toTarget : toSource
