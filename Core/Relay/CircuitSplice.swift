@@ -52,6 +52,16 @@ public struct CircuitSplice: Hashable, Sendable {
         return data > used ? data - used : 0
     }
 
+    /// The bytes the per-circuit bandwidth lets go at `now`, none taken (`Int.max` when
+    /// unshaped, 0 once closing).
+    public mutating func availableBandwidth(now: Instant) -> Int {
+        guard closeReason == nil else { return 0 }
+        guard var bucket = bandwidth else { return .max }
+        let available = bucket.available(now: now)
+        bandwidth = bucket
+        return available
+    }
+
     /// How many of `available` bytes may be forwarded in `direction` now (0 once closing).
     /// It takes them from the bandwidth bucket: forward exactly that many, then `record`.
     public mutating func forwardable(_ available: Int, direction: CircuitDirection, now: Instant) -> Int {
@@ -65,10 +75,11 @@ public struct CircuitSplice: Hashable, Sendable {
         return count
     }
 
-    /// When more bandwidth will be available (`nil` when unshaped or closing).
-    public mutating func bandwidthAvailable(now: Instant) -> Instant? {
+    /// When `count` bytes of bandwidth (at least one, at most the burst) will be available
+    /// (`nil` when unshaped, closing, or the bandwidth is zero).
+    public mutating func bandwidthAvailable(_ count: Int = 1, now: Instant) -> Instant? {
         guard closeReason == nil, var bucket = bandwidth else { return nil }
-        let instant = bucket.whenAvailable(1, now: now)
+        let instant = bucket.whenAvailable(max(min(count, bucket.capacity), 1), now: now)
         bandwidth = bucket
         return instant
     }

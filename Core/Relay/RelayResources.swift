@@ -250,9 +250,15 @@ public struct RelayResources: Sendable {
         bandwidth.takeUpTo(count, now: now)
     }
 
-    /// When `count` bytes of total bandwidth will be available.
+    /// The bytes of total bandwidth available at `now` (none are taken).
+    public mutating func availableBandwidth(now: Instant) -> Int {
+        bandwidth.available(now: now)
+    }
+
+    /// When `count` bytes of total bandwidth (at least one, at most the burst) will be
+    /// available; `nil` when the bandwidth is zero.
     public mutating func bandwidthAvailable(_ count: Int, now: Instant) -> Instant? {
-        bandwidth.whenAvailable(min(count, bandwidth.capacity), now: now)
+        bandwidth.whenAvailable(max(min(count, bandwidth.capacity), 1), now: now)
     }
 
     // MARK: Time

@@ -307,16 +307,26 @@ extension Swarm {
                 break
             }
             var allowed = min(available, Self.spliceChunk)
-            if var resources = relay.resources, configuration.relay.hop.maximumBandwidthTotal > 0 {
-                allowed = resources.takeBandwidth(allowed, now: now)
-                if allowed == 0 { resumeAt = resumeAt.earliest(resources.bandwidthAvailable(1, now: now)) }
+            // Shaped, a circuit forwards a quantum at a time (less only when less waits or
+            // is left of its data limit), so that neither a timer nor a frame is spent per
+            // byte, and a small message the other way is not starved by crumbs of this one.
+            // Both bandwidths are looked at first and taken for exactly what goes.
+            let remaining = accounting.remainingData(direction).map { Int(clamping: $0) } ?? .max
+            let hop = configuration.relay.hop
+            // A bandwidth of 0 is no shaping.
+            let burst = [hop.maximumBandwidthPerCircuit, hop.maximumBandwidthTotal].filter { $0 > 0 }.min() ?? .max
+            let quantum = min(allowed, Self.shapingQuantum, remaining, burst)
+            var bandwidth = accounting.availableBandwidth(now: now)
+            if hop.maximumBandwidthTotal > 0, var resources = relay.resources {
+                bandwidth = min(bandwidth, resources.availableBandwidth(now: now))
                 relay.resources = resources
             }
-            allowed = accounting.forwardable(allowed, direction: direction, now: now)
+            allowed = bandwidth >= quantum ? accounting.forwardable(min(allowed, bandwidth), direction: direction, now: now) : 0
             guard allowed > 0 else {
-                resumeAt = resumeAt.earliest(accounting.bandwidthAvailable(now: now))
+                resumeAt = resumeAt.earliest(bandwidthResumption(quantum, accounting: &accounting, now: now))
                 break
             }
+            if hop.maximumBandwidthTotal > 0 { _ = relay.resources?.takeBandwidth(allowed, now: now) }
             buffer.bytes.removeAll(keepingCapacity: true)
             buffer.offset = 0
             guard case .bytes(let count)? = try? from.read(fromStream, into: &buffer.bytes, maximum: allowed, now: now) else {
@@ -330,8 +340,29 @@ extension Swarm {
         return progressed ? .progressed : .blocked
     }
 
+    /// When a circuit held back by bandwidth has `quantum` bytes of both its own and the
+    /// relay's total bandwidth; `nil` when it never will (a zero bandwidth) or it closes.
+    private mutating func bandwidthResumption(_ quantum: Int, accounting: inout CircuitSplice, now: Instant) -> Instant? {
+        guard accounting.closeReason == nil else { return nil }
+        var ready = now
+        if configuration.relay.hop.maximumBandwidthTotal > 0, var resources = relay.resources {
+            guard let relayReady = resources.bandwidthAvailable(quantum, now: now) else { return nil }
+            relay.resources = resources
+            ready = max(ready, relayReady)
+        }
+        // `nil` here means an unshaped circuit: only the relay's total held it back.
+        if let circuitReady = accounting.bandwidthAvailable(quantum, now: now) { ready = max(ready, circuitReady) }
+        // Both had the quantum yet nothing could go: never a timer at `now`, which would
+        // fire again and again without time passing.
+        return ready > now ? ready : nil
+    }
+
     /// The most bytes a circuit reads in one step.
     static let spliceChunk = 64 * 1024
+
+    /// The bytes a shaped circuit waits for before it forwards again (or the bandwidth's
+    /// whole burst when that is smaller).
+    static let shapingQuantum = 8 * 1024
 }
 
 extension ConnectionSlot {

@@ -32,6 +32,8 @@ struct SwarmNetwork {
     /// Bytes in flight per socket, delivered in order.
     var inFlight: [Endpoint: [UInt8]] = [:]
     private var nextPort: UInt16 = 40000
+    /// Set when `advance` found a deadline that handling never moves (recorded as an issue).
+    private(set) var timerLivelock = false
 
     /// Adds a node with an Ed25519 key from `seed` at 10.0.0.<index+1>.
     @discardableResult
@@ -59,9 +61,17 @@ struct SwarmNetwork {
     mutating func advance(by duration: Duration) {
         let end = now + duration
         settle()
+        var stalled = 0
         while true {
             let next = nodes.compactMap(\.swarm.nextDeadline).min()
             guard let next, next <= end else { break }
+            // A deadline that handling does not move is a timer that would fire forever.
+            stalled = next <= now ? stalled + 1 : 0
+            guard stalled < 10_000 else {
+                Issue.record("a deadline at \(next) keeps coming back without time passing")
+                timerLivelock = true
+                break
+            }
             now = max(now, next)
             for index in nodes.indices { nodes[index].swarm.handleTimeout(now: now) }
             settle()
