@@ -1,6 +1,7 @@
 extension RelayStatistics {
     /// The relay's metrics in the Prometheus text format: reservations and circuits active,
-    /// bytes relayed, refusals by reason, circuits opened and closed by reason, connections.
+    /// bytes relayed, refusals by reason, circuits opened and closed by reason, connections
+    /// (and this node's own relayed ones).
     public var prometheusText: String {
         var exposition = PrometheusExposition()
         // Every name and label below is a valid constant, so nothing here can throw.
@@ -36,6 +37,9 @@ extension RelayStatistics {
         try? exposition.append(MetricFamily(
             name: "traverse_connections", help: "Connections in every phase, relayed ones included.", kind: .gauge,
             value: .integer(connections)))
+        try? exposition.append(MetricFamily(
+            name: "traverse_relayed_connections", help: "Established connections of this node that go through a relay.",
+            kind: .gauge, value: .integer(relayedConnections)))
         return exposition.text
     }
 }

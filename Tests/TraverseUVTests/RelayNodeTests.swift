@@ -45,6 +45,8 @@ import TraverseCore
         #expect(text.contains("traverse_relay_reservations_active 1"))
         #expect(text.contains("traverse_relay_circuits_active 1"))
         #expect(text.contains("traverse_relay_circuits_opened_total 1"))
+        #expect(text.contains("traverse_relayed_connections 0"))
+        #expect(try await dialer.relayStatistics().relayedConnections == 1)
         await dialer.stop()
         await listener.stop()
         await relay.stop()
