@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Why a relay refuses a reservation or a circuit, and the status it answers with.
 public enum RelayRefusal: Error, Hashable, Sendable {
     /// The peer is on the deny list or off the allow list.
@@ -109,6 +111,10 @@ public struct RelayResources: Sendable {
     public let configuration: RelayHopConfiguration
 
     private var reservationsByPeer: [PeerID: RelayReservationRecord] = [:]
+    /// Every reservation's expiry in order, oldest first, so the deadline and the sweep do
+    /// not walk all reservations. Entries of reservations since refreshed or removed stay
+    /// until their time (checked against `reservationsByPeer` then) or a compaction.
+    private var expiryOrder: Deque<(peer: PeerID, expiresAt: Instant)> = []
     private var reservationsPerIP: [IPAddress: Int] = [:]
     private var circuits: [RelayCircuitID: Circuit] = [:]
     private var circuitsPerIP: [IPAddress: Int] = [:]
@@ -160,7 +166,7 @@ public struct RelayResources: Sendable {
         let existing = reservation(of: peer, now: now)
         let sameAddress = existing != nil && existing?.address == address
         if !sameAddress {
-            if existing == nil, reservationsByPeer.count - expiredCount(now: now) >= configuration.maximumReservationsTotal {
+            if existing == nil, reservationsByPeer.count - expiredUnsweptCount(now: now) >= configuration.maximumReservationsTotal {
                 return .failure(.reservationsTotalExceeded)
             }
             if let address, (reservationsPerIP[address] ?? 0) >= configuration.maximumReservationsPerIP {
@@ -178,6 +184,7 @@ public struct RelayResources: Sendable {
         let record = RelayReservationRecord(
             peer: peer, address: address, expiresAt: now + configuration.reservationTTL)
         reservationsByPeer[peer] = record
+        enqueueExpiry(of: record)
         if let address { reservationsPerIP[address, default: 0] += 1 }
         return .success(record)
     }
@@ -263,16 +270,21 @@ public struct RelayResources: Sendable {
 
     // MARK: Time
 
-    /// The earliest reservation expiry.
+    /// The earliest reservation expiry (possibly of one since refreshed or removed: its
+    /// `handleTimeout` then only drops the stale entry).
     public var nextDeadline: Instant? {
-        reservationsByPeer.values.lazy.map(\.expiresAt).min()
+        expiryOrder.first?.expiresAt
     }
 
     /// Removes the reservations that expired by `now` (each reported as
     /// `reservationExpired`) and forgets rate buckets that are full again.
     public mutating func handleTimeout(now: Instant) {
-        let expired = reservationsByPeer.values.filter { $0.expiresAt <= now }.map(\.peer).sorted()
-        for peer in expired {
+        var expired: [PeerID] = []
+        while let entry = expiryOrder.first, entry.expiresAt <= now {
+            expiryOrder.removeFirst()
+            if reservationsByPeer[entry.peer]?.expiresAt == entry.expiresAt { expired.append(entry.peer) }
+        }
+        for peer in expired.sorted() {
             removeReservation(of: peer)
             events.append(.reservationExpired(peer))
         }
@@ -313,8 +325,29 @@ public struct RelayResources: Sendable {
         }
     }
 
-    private func expiredCount(now: Instant) -> Int {
-        reservationsByPeer.values.reduce(0) { $0 + ($1.expiresAt <= now ? 1 : 0) }
+    /// Reservations past their expiry that `handleTimeout` has not swept yet: the current
+    /// entries at the front of `expiryOrder`.
+    private func expiredUnsweptCount(now: Instant) -> Int {
+        var count = 0
+        for entry in expiryOrder {
+            guard entry.expiresAt <= now else { break }
+            if reservationsByPeer[entry.peer]?.expiresAt == entry.expiresAt { count += 1 }
+        }
+        return count
+    }
+
+    /// Files `record`'s expiry in order (time only moves forward and the TTL is fixed, so
+    /// that is at the back), and compacts the queue when stale entries outnumber the
+    /// reservations, so refreshes cannot grow it without bound.
+    private mutating func enqueueExpiry(of record: RelayReservationRecord) {
+        var index = expiryOrder.endIndex
+        while index > expiryOrder.startIndex, expiryOrder[index - 1].expiresAt > record.expiresAt { index -= 1 }
+        expiryOrder.insert((record.peer, record.expiresAt), at: index)
+        if expiryOrder.count > 2 * reservationsByPeer.count + 64 {
+            expiryOrder = Deque(
+                reservationsByPeer.values.sorted { ($0.expiresAt, $0.peer) < ($1.expiresAt, $1.peer) }
+                    .map { (peer: $0.peer, expiresAt: $0.expiresAt) })
+        }
     }
 
     private func decrement<Key: Hashable>(_ counts: inout [Key: Int], _ key: Key) {

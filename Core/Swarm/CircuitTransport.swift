@@ -22,8 +22,6 @@ struct CircuitTransport {
     /// Bytes sent and received through the carrier stream (what the relay counts).
     var bytesSent: UInt64 = 0
     var bytesReceived: UInt64 = 0
-    /// The carrier stream ended (end of stream, reset, or its connection closed).
-    var carrierEnded = false
 
     var hasPendingOutbound: Bool { outboundOffset < outbound.count }
 

@@ -154,13 +154,13 @@ extension Swarm {
         let protocols: [String]
         switch slot.streams.removeValue(forKey: stream) {
         case .opening(let purpose)?:
-            relayStreamAbandoned(nil, purpose: purpose, peer: slot.peer, now: latestInput)
+            relayStreamAbandoned(nil, purpose: purpose, now: latestInput)
             request = purpose.request
             protocols = purpose.request.flatMap { requests[$0]?.protocols } ?? purpose.protocols
         case .protocolStream(let protocolStream)?:
             // Optimistic negotiation: the machine started before the refusal came.
             guard !protocolStream.finished else { return }
-            relayStreamAbandoned(protocolStream, purpose: nil, peer: slot.peer, now: latestInput)
+            relayStreamAbandoned(protocolStream, purpose: nil, now: latestInput)
             request = protocolStream.request
             protocols = request.flatMap { requests[$0].map { $0.protocols.isEmpty ? $0.purpose.protocols : $0.protocols } } ?? []
         case .application?:
@@ -222,10 +222,10 @@ extension Swarm {
             if !protocolStream.finished, let request = protocolStream.request {
                 completeRequest(request, .failed(reset ? .streamReset : .protocolFailed("stream closed early")))
             }
-            relayStreamAbandoned(protocolStream, purpose: nil, peer: slot.peer, now: now)
+            relayStreamAbandoned(protocolStream, purpose: nil, now: now)
         case .opening(let purpose)?:
             if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
-            relayStreamAbandoned(nil, purpose: purpose, peer: slot.peer, now: now)
+            relayStreamAbandoned(nil, purpose: purpose, now: now)
         case .application?:
             let handle = SwarmStreamID(connection: id, stream: stream)
             events.append(reset ? .streamReset(handle) : .streamClosed(handle))
@@ -261,14 +261,14 @@ extension Swarm {
                 }
             case .opening(let purpose):
                 if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
-                relayStreamAbandoned(nil, purpose: purpose, peer: slot.peer, now: now)
+                relayStreamAbandoned(nil, purpose: purpose, now: now)
             case .application:
                 events.append(.streamReset(SwarmStreamID(connection: id, stream: stream)))
             case .circuitCarrier, .splice, .discarding:
                 relayStreamEnded(streamSlot)
             }
             if case .protocolStream(let protocolStream) = streamSlot {
-                relayStreamAbandoned(protocolStream, purpose: nil, peer: slot.peer, now: now)
+                relayStreamAbandoned(protocolStream, purpose: nil, now: now)
             }
         }
         slot.streams.removeAll()

@@ -180,8 +180,7 @@ extension Swarm {
         connectionID: ConnectionID, streamID: StreamID, now: Instant
     ) {
         guard configuration.relay.enablesStop, !isShutDown, !slot.isRelayed, let relayPeer = slot.peer,
-              source.id != localPeer, source.id != relayPeer,
-              connections.count < configuration.maximumConnections,
+              source.id != localPeer, source.id != relayPeer, admitsInboundUpgrade,
               let relayAddress = try? slot.remoteAddress.encapsulate(.p2p(relayPeer)),
               let remoteAddress = try? relayAddress.encapsulate(.p2pCircuit).encapsulate(.p2p(source.id)),
               var connection = try? Connection(

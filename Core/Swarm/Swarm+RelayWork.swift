@@ -89,7 +89,6 @@ extension Swarm {
         var keep = true
         if !carried && !slot.isClosing {
             // The relay's stream ended: for the relayed connection, its transport closed.
-            slot.circuit!.carrierEnded = true
             if let reason = slot.circuit!.limitReached(now: now), slot.summary != nil {
                 events.append(.circuitLimitReached(id, reason))
             }
@@ -193,7 +192,7 @@ extension Swarm {
 
     /// A relay stream (or one being opened for a relay purpose) ended before its work was
     /// done: whatever waited on it fails.
-    mutating func relayStreamAbandoned(_ stream: ProtocolStream?, purpose: OutboundPurpose?, peer: PeerID?, now: Instant) {
+    mutating func relayStreamAbandoned(_ stream: ProtocolStream?, purpose: OutboundPurpose?, now: Instant) {
         if let purpose {
             switch purpose {
             case .reserve(let relayPeer):

@@ -43,13 +43,7 @@ extension Swarm {
         listener: ListenerID, remote: SocketAddress, local: SocketAddress, now: Instant
     ) -> ConnectionID? {
         latestInput = max(latestInput, now)
-        guard !isShutDown, listeners[listener] != nil, connections.count < configuration.maximumConnections else {
-            return nil
-        }
-        let upgrading = connections.values.reduce(0) { count, slot in
-            if case .upgrading = slot.phase, slot.direction == .inbound { count + 1 } else { count }
-        }
-        guard upgrading < configuration.maximumPendingInboundConnections else { return nil }
+        guard !isShutDown, listeners[listener] != nil, admitsInboundUpgrade else { return nil }
         let id = ConnectionID(rawValue: makeIdentifier())
         var slot = ConnectionSlot(
             phase: .upgrading, connection: nil, direction: .inbound, remoteSocket: remote, localSocket: local,
@@ -150,6 +144,16 @@ extension Swarm {
         connections[id]?.transportBlocked = false
         actions.append(.resumeReading(id))
         enqueueTransmit(id)
+    }
+
+    /// Whether one more inbound connection may start its upgrade: below the connection limit
+    /// and the limit of inbound upgrades at once (sockets and relayed connections alike).
+    var admitsInboundUpgrade: Bool {
+        guard connections.count < configuration.maximumConnections else { return false }
+        let upgrading = connections.values.reduce(0) { count, slot in
+            if case .upgrading = slot.phase, slot.direction == .inbound { count + 1 } else { count }
+        }
+        return upgrading < configuration.maximumPendingInboundConnections
     }
 
     /// The protocols inbound streams may select: the built-in ones and the application's.

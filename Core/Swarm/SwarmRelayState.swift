@@ -78,10 +78,6 @@ struct SpliceState {
     /// muxer let go of it; what it sent may still be on its way to the other side.
     var sourceFinished = false
     var targetFinished = false
-
-    func buffer(_ direction: CircuitDirection) -> SpliceBuffer {
-        direction == .sourceToTarget ? toTarget : toSource
-    }
 }
 
 /// The bytes of one direction of a circuit between reading and writing.

@@ -53,6 +53,34 @@ import Testing
         #expect(resources.nextDeadline == nil)
     }
 
+    @Test func expiredReservationsStopCountingBeforeTheSweepAndRefreshesExpireOnce() throws {
+        var configuration = RelayHopConfiguration()
+        configuration.limits.maximumReservations = 2
+        configuration.reservationRatePerIP = 1_000_000
+        var resources = RelayResources(configuration: configuration, now: .zero)
+        _ = try resources.reserve(peer: peer(1), address: ip1, relayed: false, now: .zero).get()
+        _ = try resources.reserve(peer: peer(2), address: ip2, relayed: false, now: at(10)).get()
+        #expect(throws: RelayRefusal.reservationsTotalExceeded) {
+            try resources.reserve(peer: peer(3), address: ip1, relayed: false, now: at(20)).get()
+        }
+        // Peer 1's reservation expired at 3600 and is not swept yet: it no longer counts.
+        _ = try resources.reserve(peer: peer(3), address: ip1, relayed: false, now: at(3600)).get()
+        // Many refreshes of one reservation end in one expiry, at the last refresh's TTL.
+        for second in stride(from: 3700, through: 13_600, by: 100) {
+            _ = try resources.reserve(peer: peer(2), address: ip2, relayed: false, now: at(Int64(second))).get()
+        }
+        var expired: [PeerID] = []
+        var now = at(3600)
+        while let deadline = resources.nextDeadline, deadline <= at(20_000) {
+            now = max(now, deadline)
+            resources.handleTimeout(now: now)
+            while case .reservationExpired(let who)? = resources.pollEvent() { expired.append(who) }
+        }
+        #expect(expired == [peer(1), peer(3), peer(2)])
+        #expect(now == at(17_200))
+        #expect(resources.reservationCount == 0 && resources.nextDeadline == nil)
+    }
+
     @Test func reservationRefusalsSayWhy() {
         var configuration = RelayHopConfiguration(maximumReservationsPerIP: 2, reservationRatePerIP: 3)
         configuration.limits.maximumReservations = 3
