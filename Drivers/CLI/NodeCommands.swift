@@ -12,11 +12,7 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Identity key file (created if missing). Default: ~/.traverse/identity.key.")
     var key: String?
 
-    @Option(name: .long, help: "Address to listen on (repeatable). Default: port 4001 of every interface.")
-    var listen: [String] = []
-
-    @Flag(name: .long, help: "Print only the listen addresses, not a line per connection.")
-    var quiet = false
+    @OptionGroup var serving: ServingOptions
 
     @Option(name: .long, help: "The most connections one peer may have.")
     var maxConnectionsPerPeer = SwarmConfiguration().maximumConnectionsPerPeer
@@ -39,9 +35,9 @@ struct ListenCommand: AsyncParsableCommand {
             configuration.maximumConnections = maxConnections
             NodeCommandSupport.raiseDescriptorLimit()
             let node = try Node(identityKey: identity, configuration: configuration)
-            try await NodeCommandSupport.listen(node, on: listen, out: out, json: output.json)
+            try await NodeCommandSupport.listen(node, on: serving.listen, out: out, json: output.json)
             let relays = try relay.map(NodeCommandSupport.multiaddr)
-            let logger = Task { await NodeEventLog(out: out, quiet: quiet).run(node.events) }
+            let logger = Task { await NodeEventLog(out: out, quiet: serving.quiet).run(node.events) }
             for address in relays { try await node.reserve(on: address) }
             await NodeCommandSupport.waitForTerminationSignal()
             await node.stop()

@@ -11,8 +11,7 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Identity key file (created if missing). Default: ~/.traverse/relay.key.")
     var key: String?
 
-    @Option(name: .long, help: "Address to listen on (repeatable). Default: port 4001 of every interface.")
-    var listen: [String] = []
+    @OptionGroup var serving: ServingOptions
 
     @Option(name: .long, help: "Reservations held at once, in total.")
     var maxReservations = RelayLimits().maximumReservations
@@ -56,9 +55,6 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     var metrics: String?
 
-    @Flag(name: .long, help: "Print only the listen addresses (and metrics address).")
-    var quiet = false
-
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -69,13 +65,13 @@ struct RelayCommand: AsyncParsableCommand {
             let metricsAddress = try metrics.map(Self.socketAddress)
             NodeCommandSupport.raiseDescriptorLimit()
             let node = try Node(identityKey: identity, configuration: configuration)
-            try await NodeCommandSupport.listen(node, on: listen, out: out, json: output.json)
+            try await NodeCommandSupport.listen(node, on: serving.listen, out: out, json: output.json)
             if let metricsAddress {
                 let bound = try await node.serveMetrics(on: metricsAddress)
                 let url = "http://\(bound)/metrics"
                 out.emit("metrics \(url)", fields: ["event": "metrics", "url": url])
             }
-            let logger = Task { await NodeEventLog(out: out, quiet: quiet).run(node.events) }
+            let logger = Task { await NodeEventLog(out: out, quiet: serving.quiet).run(node.events) }
             await NodeCommandSupport.waitForTerminationSignal()
             await node.stop()
             logger.cancel()

@@ -12,6 +12,15 @@ struct TraverseCommand: AsyncParsableCommand {
         ])
 }
 
+/// Options of the commands that run a node until a signal (`listen`, `relay`).
+struct ServingOptions: ParsableArguments {
+    @Option(name: .long, help: "Address to listen on (repeatable). Default: port 4001 of every interface.")
+    var listen: [String] = []
+
+    @Flag(name: .long, help: "Print only addresses (listen, circuit, metrics), not a line per event.")
+    var quiet = false
+}
+
 /// Options every command shares.
 struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print one JSON object per line instead of text.")
