@@ -21,7 +21,8 @@ public struct Connection: ByteStreamMachine {
     /// Whether this side dialed or accepted the byte stream.
     public let direction: ConnectionDirection
     /// Settings of the upgrade and the streams.
-    public let configuration: ConnectionConfiguration
+    public var configuration: ConnectionConfiguration { sharedConfiguration.value }
+    private let sharedConfiguration: SharedConnectionConfiguration
     /// The protocols inbound streams may select.
     public private(set) var supportedProtocols: [String]
     /// The authenticated peer and how the upgrade went, once established.
@@ -32,7 +33,8 @@ public struct Connection: ByteStreamMachine {
     /// Wire-ready bytes produced while moving between phases, sent before anything else.
     private var pendingOutput: [UInt8] = []
     private let handshakeDeadline: Instant
-    /// Scratch buffers reused on every call: decrypted input and muxer output.
+    /// Scratch buffers of one call: decrypted input and muxer output. Each is emptied with
+    /// its storage at the end of the call that filled it, so an idle connection holds none.
     private var plaintext: [UInt8] = []
     private var muxerOutput: [UInt8] = []
     private var negotiationInput: [UInt8] = []
@@ -46,10 +48,13 @@ public struct Connection: ByteStreamMachine {
         /// multistream-select for `/noise` on the raw bytes. The Noise machine exists from
         /// the start (its ephemeral key drawn); the client's first message goes out as soon
         /// as `/noise` is selected, which is at once when negotiating optimistically.
-        case negotiatingSecurity(SecurityNegotiation)
-        case securing(NoiseHandshake)
+        ///
+        /// The upgrade's cases are `indirect`: their state is large and short-lived, and an
+        /// established connection should not carry its room inline.
+        indirect case negotiatingSecurity(SecurityNegotiation)
+        indirect case securing(NoiseHandshake)
         /// multistream-select for `/yamux/1.0.0` inside Noise (when not inlined).
-        case negotiatingMuxer(MuxerNegotiation)
+        indirect case negotiatingMuxer(MuxerNegotiation)
         case established(Established)
         case closed
     }
@@ -90,9 +95,24 @@ public struct Connection: ByteStreamMachine {
         configuration: ConnectionConfiguration = .init(), now: Instant,
         using generator: inout some RandomNumberGenerator
     ) throws(ConnectionUsageError) {
+        try self.init(
+            role: role, direction: direction, identity: identity, expectedRemotePeer: expectedRemotePeer,
+            supportedProtocols: supportedProtocols, sharedConfiguration: SharedConnectionConfiguration(configuration),
+            now: now, using: &generator)
+    }
+
+    /// Starts the upgrade of a byte stream, with a configuration shared with other
+    /// connections (see `init(role:direction:identity:expectedRemotePeer:supportedProtocols:configuration:now:using:)`).
+    public init(
+        role: ConnectionRole, direction: ConnectionDirection, identity: NoiseIdentity,
+        expectedRemotePeer: PeerID? = nil, supportedProtocols: [String],
+        sharedConfiguration: SharedConnectionConfiguration, now: Instant,
+        using generator: inout some RandomNumberGenerator
+    ) throws(ConnectionUsageError) {
         self.role = role
         self.direction = direction
-        self.configuration = configuration
+        self.sharedConfiguration = sharedConfiguration
+        let configuration = sharedConfiguration.value
         self.supportedProtocols = supportedProtocols
         handshakeDeadline = now + configuration.handshakeTimeout
         latestInput = now
@@ -146,6 +166,7 @@ public struct Connection: ByteStreamMachine {
                 return close(.decryptionFailed(error))
             }
             negotiation.negotiator.receive(plaintext.span, now: now)
+            plaintext = []
             advanceMuxerNegotiation(negotiation, now: now)
         case .established(var established):
             phase = .closed
@@ -157,6 +178,7 @@ public struct Connection: ByteStreamMachine {
                 return close(.decryptionFailed(error))
             }
             established.session.receive(plaintext.span, now: now)
+            plaintext = []
             phase = .established(established)
             processSessionEvents(now: now)
         case .closed:
@@ -225,7 +247,7 @@ public struct Connection: ByteStreamMachine {
     }
 
     private func makeSession(now: Instant) -> YamuxSession {
-        YamuxSession(role: role == .client ? .client : .server, configuration: configuration.yamux, now: now)
+        YamuxSession(role: role == .client ? .client : .server, sharedConfiguration: sharedConfiguration.yamux, now: now)
     }
 
     private mutating func enterMuxerNegotiation(_ transport: NoiseTransport, now: Instant) {
@@ -246,6 +268,7 @@ public struct Connection: ByteStreamMachine {
             return close(.decryptionFailed(error))
         }
         if !plaintext.isEmpty { negotiation.negotiator.receive(plaintext.span, now: now) }
+        plaintext = []
         advanceMuxerNegotiation(negotiation, now: now)
     }
 
@@ -291,6 +314,7 @@ public struct Connection: ByteStreamMachine {
             return close(.decryptionFailed(error))
         }
         if !plaintext.isEmpty { established.session.receive(plaintext.span, now: now) }
+        plaintext = []
         phase = .established(established)
         if let establishment { events.append(.established(establishment)) }
         processSessionEvents(now: now)
@@ -302,10 +326,6 @@ public struct Connection: ByteStreamMachine {
     private mutating func sealMuxerOutput(with transport: inout NoiseTransport) -> Bool {
         var staged: [UInt8] = []
         swap(&staged, &muxerOutput)
-        defer {
-            staged.removeAll(keepingCapacity: true)
-            swap(&staged, &muxerOutput)
-        }
         return (try? transport.encrypt(staged.span, into: &pendingOutput)) != nil
     }
 
@@ -317,7 +337,7 @@ public struct Connection: ByteStreamMachine {
             } else {
                 buffer.append(contentsOf: pendingOutput)
             }
-            pendingOutput.removeAll(keepingCapacity: true)
+            pendingOutput = []
         }
         switch phase {
         case .negotiatingSecurity(var negotiation):
@@ -334,6 +354,7 @@ public struct Connection: ByteStreamMachine {
             _ = negotiation.negotiator.pollTransmit(into: &muxerOutput)
             if negotiation.selected { _ = negotiation.session.pollTransmit(into: &muxerOutput) }
             let failed = (try? negotiation.transport.encrypt(muxerOutput.span, into: &buffer)) == nil
+            muxerOutput = []
             phase = .negotiatingMuxer(negotiation)
             if failed { close(.nonceExhausted) }
         case .established(var established):
@@ -341,6 +362,7 @@ public struct Connection: ByteStreamMachine {
             muxerOutput.removeAll(keepingCapacity: true)
             _ = established.session.pollTransmit(into: &muxerOutput)
             let failed = (try? established.transport.encrypt(muxerOutput.span, into: &buffer)) == nil
+            muxerOutput = []
             phase = .established(established)
             if failed {
                 close(.nonceExhausted)
@@ -355,7 +377,7 @@ public struct Connection: ByteStreamMachine {
     }
 
     public mutating func pollEvent() -> ConnectionEvent? {
-        events.popFirst()
+        events.popFirstReleasingEmptyStorage()
     }
 
     // MARK: - Time
@@ -587,6 +609,7 @@ extension Connection {
                         }
                     }
                     let input = negotiationInput
+                    negotiationInput = []
                     advanceStreamNegotiation(id, in: &established, input: input, now: time)
                     if ended && established.streams.negotiations[id.rawValue] != nil {
                         failNegotiation(id, in: &established, failure: .closedByPeer, now: time)

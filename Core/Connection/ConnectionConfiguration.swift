@@ -40,3 +40,20 @@ public enum ConnectionDirection: Sendable, Hashable {
 
 /// Streams of a connection are its Yamux streams.
 public typealias StreamID = YamuxStreamID
+
+/// A connection configuration held once and shared by reference by every connection made
+/// with it (and their Yamux sessions), so that thousands of connections do not each carry
+/// a copy inline.
+public final class SharedConnectionConfiguration: Sendable {
+    /// The configuration.
+    public let value: ConnectionConfiguration
+    /// Its Yamux part, shared the same way by the sessions.
+    public let yamux: SharedYamuxConfiguration
+
+    /// Shares `value`.
+    public init(_ value: ConnectionConfiguration) {
+        self.value = value
+        yamux = SharedYamuxConfiguration(value.yamux)
+    }
+}
+

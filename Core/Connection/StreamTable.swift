@@ -26,7 +26,7 @@ struct StreamTable {
     }
 
     mutating func removeNegotiation(_ id: StreamID) -> Negotiation? {
-        negotiations.removeValue(forKey: id.rawValue)
+        negotiations.removeValueReleasingEmptyStorage(forKey: id.rawValue)
     }
 
     var inboundNegotiationCount: Int {
@@ -48,7 +48,9 @@ struct StreamTable {
 
     /// Moves leftover bytes to `destination`; `nil` when the stream has none.
     mutating func readLeftover(_ id: StreamID, into destination: inout [UInt8], maximum: Int) -> Int? {
-        guard var bytes = leftovers.removeValue(forKey: id.rawValue), !bytes.isEmpty, maximum > 0 else { return nil }
+        guard maximum > 0, leftovers[id.rawValue]?.isEmpty == false,
+              var bytes = leftovers.removeValueReleasingEmptyStorage(forKey: id.rawValue)
+        else { return nil }
         let count = min(maximum, bytes.count)
         destination.append(contentsOf: bytes[0..<count])
         bytes.removeFirst(count)
@@ -62,10 +64,10 @@ struct StreamTable {
 
     /// Drops everything about a stream.
     mutating func forget(_ id: StreamID) {
-        negotiations.removeValue(forKey: id.rawValue)
-        leftovers.removeValue(forKey: id.rawValue)
-        announced.remove(id)
-        closedUnderLeftover.remove(id)
+        negotiations.removeValueReleasingEmptyStorage(forKey: id.rawValue)
+        leftovers.removeValueReleasingEmptyStorage(forKey: id.rawValue)
+        announced.removeReleasingEmptyStorage(id)
+        closedUnderLeftover.removeReleasingEmptyStorage(id)
     }
 
     /// Yamux finished the stream: forget it, unless the owner still has bytes to read.

@@ -42,5 +42,5 @@ struct NoiseFrameReader: Sendable {
     }
 
     /// Forgets the held frame, keeping the buffer's capacity.
-    mutating func reset() { partial.removeAll(keepingCapacity: true) }
+    mutating func reset() { partial = [] }
 }

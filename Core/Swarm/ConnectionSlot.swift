@@ -21,7 +21,19 @@ struct ConnectionSlot {
     let remoteSocket: SocketAddress?
     var localSocket: SocketAddress?
     /// The relay stream that carries a relayed connection; `nil` for a socket.
-    var circuit: CircuitTransport?
+    var circuit: CircuitTransport? {
+        get { circuitBox?.value }
+        _modify {
+            // Out of the box (which goes, so the value's buffers are not shared), changed,
+            // and into a new one.
+            var value = circuitBox?.value
+            circuitBox = nil
+            defer { circuitBox = value.map(CopyOnWriteBox.init) }
+            yield &value
+        }
+    }
+    /// Boxed: most connections are not relayed, and the slot is stored inline.
+    private var circuitBox: CopyOnWriteBox<CircuitTransport>?
     /// The dial this socket is an attempt of, and the address it tried.
     let dial: DialID?
     let dialedAddress: Multiaddr?
@@ -35,6 +47,22 @@ struct ConnectionSlot {
     /// The earliest deadline of the connection and its streams, kept current after every
     /// change so the swarm's `nextDeadline` is a scan of plain values.
     var deadline: Instant?
+
+    init(
+        phase: Phase, connection: Connection?, direction: ConnectionDirection,
+        remoteSocket: SocketAddress?, localSocket: SocketAddress?, circuit: CircuitTransport? = nil,
+        dial: DialID?, dialedAddress: Multiaddr?, listener: ListenerID?
+    ) {
+        self.phase = phase
+        self.connection = connection
+        self.direction = direction
+        self.remoteSocket = remoteSocket
+        self.localSocket = localSocket
+        self.circuitBox = circuit.map(CopyOnWriteBox.init)
+        self.dial = dial
+        self.dialedAddress = dialedAddress
+        self.listener = listener
+    }
 
     var peer: PeerID? {
         if case .established(let summary) = phase { return summary.peer }

@@ -1,6 +1,10 @@
+import DequeModule
+
 /// Limits of the peer store: everything in it comes from peers.
 public struct PeerStoreLimits: Hashable, Sendable {
-    /// The most peers kept; the least recently updated peer without a connection goes first.
+    /// The most peers kept, not counting peers with a connection (those are bounded by the
+    /// connection limits and always kept); past it, the least recently updated peer without
+    /// a connection goes first.
     public var maximumPeers = 4096
     /// The most addresses kept per peer.
     public var maximumAddressesPerPeer = 32
@@ -39,6 +43,17 @@ public struct PeerStore: Sendable {
     /// Its limits.
     public let limits: PeerStoreLimits
     private var entries: [PeerID: PeerInfo] = [:]
+    /// Peers in the order of their updates, oldest first, for eviction. An update appends
+    /// the peer again; the older record is stale (its time no longer matches) and skipped.
+    private var evictionOrder: Deque<(peer: PeerID, updatedAt: Instant)> = []
+    /// The most records one eviction looks at, so a store full of connected peers costs a
+    /// bounded amount per update.
+    static let maximumEvictionExamined = 64
+    /// One stored copy of each protocol name and agent string peers announced, shared by
+    /// their entries: thousands of peers of one kind announce the same few strings.
+    private var sharedStrings: Set<String> = []
+    /// The most distinct strings shared; later ones are stored per entry.
+    static let maximumSharedStrings = 1024
 
     /// An empty store.
     public init(limits: PeerStoreLimits = .init()) {
@@ -80,11 +95,14 @@ public struct PeerStore: Sendable {
     mutating func apply(_ info: IdentifyInfo, from peer: PeerID, now: Instant, keeping isConnected: (PeerID) -> Bool) {
         let protocolLimit = limits.maximumProtocolsPerPeer
         let addressLimit = limits.maximumAddressesPerPeer
+        let protocols = info.protocols.prefix(protocolLimit).map { shared($0) }
+        let agent = info.agentVersion.map { shared($0) }
+        let version = info.protocolVersion.map { shared($0) }
         update(peer, now: now, keeping: isConnected) { entry in
             if let key = info.publicKey, key.peerID == peer { entry.publicKey = key }
-            if !info.protocols.isEmpty { entry.protocols = Array(info.protocols.prefix(protocolLimit)) }
-            if let agent = info.agentVersion { entry.agentVersion = agent }
-            if let version = info.protocolVersion { entry.protocolVersion = version }
+            if !protocols.isEmpty { entry.protocols = protocols }
+            if let agent { entry.agentVersion = agent }
+            if let version { entry.protocolVersion = version }
             if let record = info.signedPeerRecord?.record, record.peerID == peer {
                 if entry.signedRecordSequence.map({ record.seq > $0 }) ?? true {
                     entry.signedRecordSequence = record.seq
@@ -96,29 +114,45 @@ public struct PeerStore: Sendable {
         }
     }
 
+    /// The stored copy of `string`, kept from now on if there is room.
+    private mutating func shared(_ string: String) -> String {
+        if let index = sharedStrings.firstIndex(of: string) { return sharedStrings[index] }
+        if sharedStrings.count < Self.maximumSharedStrings { sharedStrings.insert(string) }
+        return string
+    }
+
     private mutating func update(
         _ peer: PeerID, now: Instant, keeping isConnected: (PeerID) -> Bool, _ change: (inout PeerInfo) -> Void
     ) {
-        var entry: PeerInfo
-        if let existing = entries[peer] {
-            entry = existing
-        } else {
-            if entries.count >= limits.maximumPeers { evictOne(keeping: isConnected) }
-            guard entries.count < limits.maximumPeers else { return }
-            entry = PeerInfo(id: peer, updatedAt: now)
-        }
+        var entry = entries[peer] ?? PeerInfo(id: peer, updatedAt: now)
         change(&entry)
         entry.updatedAt = now
-        entries[peer] = entry
+        let isNew = entries.updateValue(entry, forKey: peer) == nil
+        evictionOrder.append((peer, now))
+        if isNew && entries.count > limits.maximumPeers { evict(keeping: isConnected) }
+        if evictionOrder.count > 2 * entries.count + Self.maximumEvictionExamined { rebuildEvictionOrder() }
     }
 
-    /// Drops the least recently updated peer that has no connection.
-    private mutating func evictOne(keeping isConnected: (PeerID) -> Bool) {
-        var oldest: PeerInfo?
-        for info in entries.values where !isConnected(info.id) {
-            if oldest.map({ info.updatedAt < $0.updatedAt }) ?? true { oldest = info }
+    /// Drops the least recently updated peers without a connection until the store is
+    /// within its limit, looking at a bounded number of records.
+    private mutating func evict(keeping isConnected: (PeerID) -> Bool) {
+        var examined = 0
+        while entries.count > limits.maximumPeers, examined < Self.maximumEvictionExamined,
+              let oldest = evictionOrder.popFirst() {
+            examined += 1
+            guard let entry = entries[oldest.peer], entry.updatedAt == oldest.updatedAt else { continue }
+            if isConnected(oldest.peer) {
+                // Kept; it goes to the back, to be looked at again after the others.
+                evictionOrder.append(oldest)
+            } else {
+                entries[oldest.peer] = nil
+            }
         }
-        if let oldest { entries[oldest.id] = nil }
+    }
+
+    /// Drops the stale records of `evictionOrder`.
+    private mutating func rebuildEvictionOrder() {
+        evictionOrder = Deque(entries.values.sorted { $0.updatedAt < $1.updatedAt }.map { ($0.id, $0.updatedAt) })
     }
 
     private static func merged(_ newer: [Multiaddr], before older: [Multiaddr], limit: Int) -> [Multiaddr] {

@@ -112,7 +112,7 @@ extension Swarm {
         case .identifyPush:
             guard let writer = try? IdentifyResponder(info: localIdentifyInfo(), observedAddress: slot.remoteAddress) else {
                 try? slot.connection?.reset(stream, now: now)
-                slot.streams[stream] = nil
+                slot.streams.removeValueReleasingEmptyStorage(forKey: stream)
                 return
             }
             machine = .identifyWriter(writer)
@@ -135,7 +135,7 @@ extension Swarm {
         case .stop(let circuit):
             guard let pending = relay.pendingCircuits[circuit] else {
                 try? slot.connection?.reset(stream, now: now)
-                slot.streams[stream] = nil
+                slot.streams.removeValueReleasingEmptyStorage(forKey: stream)
                 return
             }
             machine = .relay(.stopClient(
@@ -152,7 +152,7 @@ extension Swarm {
     ) {
         let request: RequestID?
         let protocols: [String]
-        switch slot.streams.removeValue(forKey: stream) {
+        switch slot.streams.removeValueReleasingEmptyStorage(forKey: stream) {
         case .opening(let purpose)?:
             relayStreamAbandoned(nil, purpose: purpose, now: latestInput)
             request = purpose.request
@@ -210,7 +210,7 @@ extension Swarm {
     private mutating func streamEnded(
         _ slot: inout ConnectionSlot, id: ConnectionID, stream: StreamID, reset: Bool, now: Instant
     ) {
-        switch slot.streams.removeValue(forKey: stream) {
+        switch slot.streams.removeValueReleasingEmptyStorage(forKey: stream) {
         case .protocolStream(var protocolStream)?:
             if !reset && !protocolStream.endOfStreamDelivered {
                 // The muxer finished the stream (both sides closed, nothing unread) before

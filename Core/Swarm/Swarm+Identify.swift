@@ -27,6 +27,9 @@ extension Swarm {
         }
     }
 
+    /// The most peers remembered as reporting one observed address.
+    static let maximumObserversPerAddress = 64
+
     /// A peer's identify message (or push) arrived on one of its connections.
     mutating func identified(_ peer: PeerID, info: IdentifyInfo, isPush: Bool, now: Instant) {
         peerStore.apply(info, from: peer, now: now, keeping: isConnectedPeer)
@@ -39,7 +42,10 @@ extension Swarm {
             }
             observedAddresses[weakest.key] = nil
         }
-        observedAddresses[observed, default: []].insert(peer)
+        // Enough observers to confirm the address; more would only grow with the peers.
+        if observedAddresses[observed, default: []].count < Self.maximumObserversPerAddress {
+            observedAddresses[observed, default: []].insert(peer)
+        }
         events.append(.addressObserved(observed, by: peer))
     }
 }

@@ -95,6 +95,7 @@ extension Swarm {
         }
         if reset {
             try? connection.reset(streamID, now: now)
+            if slot.streams.isEmpty { slot.streams = [:] }
         } else if let handoff = stream.handoff {
             // The machine's last bytes (a STATUS OK) go out before the circuit's.
             var remaining = Array(stream.pendingOutput[stream.pendingOffset...])

@@ -185,7 +185,7 @@ extension Swarm {
               let remoteAddress = try? relayAddress.encapsulate(.p2pCircuit).encapsulate(.p2p(source.id)),
               var connection = try? Connection(
                 role: .server, direction: .inbound, identity: noiseIdentity, supportedProtocols: supportedProtocols,
-                configuration: configuration.connection, now: now, using: &generator)
+                sharedConfiguration: connectionConfiguration, now: now, using: &generator)
         else {
             stream.withRelayMachine { $0.refuse(.connectionFailed, now: now) }
             return
@@ -295,7 +295,7 @@ extension Swarm {
             do {
                 slot.connection = try Connection(
                     role: .client, direction: .outbound, identity: noiseIdentity, expectedRemotePeer: circuit.peer,
-                    supportedProtocols: supportedProtocols, configuration: configuration.connection,
+                    supportedProtocols: supportedProtocols, sharedConfiguration: connectionConfiguration,
                     now: now, using: &generator)
             } catch {
                 connections[id] = slot

@@ -151,7 +151,7 @@ extension Swarm {
         guard let connectionID = pending.targetConnection, let streamID = pending.targetStream,
               var slot = connections.removeValue(forKey: connectionID)
         else { return }
-        if slot.streams.removeValue(forKey: streamID) != nil { try? slot.connection?.reset(streamID, now: now) }
+        if slot.streams.removeValueReleasingEmptyStorage(forKey: streamID) != nil { try? slot.connection?.reset(streamID, now: now) }
         settle(slot, id: connectionID)
     }
 
@@ -242,7 +242,7 @@ extension Swarm {
     ) {
         guard slot != nil, case .splice(let held)? = slot!.streams[stream], held == circuit else { return }
         if reset {
-            slot!.streams[stream] = nil
+            slot!.streams.removeValueReleasingEmptyStorage(forKey: stream)
             try? slot!.connection?.reset(stream, now: now)
         } else {
             slot!.streams[stream] = .discarding

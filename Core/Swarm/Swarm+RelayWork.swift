@@ -16,7 +16,7 @@ extension Swarm {
             case .requestReservation(let peer): requestReservation(peer, now: now)
             case .resetCarrier(let connectionID, let stream):
                 guard var slot = connections.removeValue(forKey: connectionID) else { continue }
-                if slot.streams.removeValue(forKey: stream) != nil { try? slot.connection?.reset(stream, now: now) }
+                if slot.streams.removeValueReleasingEmptyStorage(forKey: stream) != nil { try? slot.connection?.reset(stream, now: now) }
                 settle(slot, id: connectionID)
             case .listenAddressesChanged:
                 listenAddressesChanged(now: now)
@@ -48,10 +48,10 @@ extension Swarm {
         while progressed && carried {
             progressed = false
             if !slot.circuit!.hasPendingOutbound {
-                slot.circuit!.outbound.removeAll(keepingCapacity: true)
+                var outbound: [UInt8] = []
+                while slot.connection!.pollTransmit(into: &outbound) > 0, outbound.count < Self.transmitChunkLimit {}
+                slot.circuit!.outbound = outbound
                 slot.circuit!.outboundOffset = 0
-                while slot.connection!.pollTransmit(into: &slot.circuit!.outbound) > 0,
-                      slot.circuit!.outbound.count < Self.transmitChunkLimit {}
             }
             if slot.circuit!.hasPendingOutbound {
                 let offset = slot.circuit!.outboundOffset
@@ -105,7 +105,7 @@ extension Swarm {
                         carrier!.streams[streamID] = .discarding
                         drainDiscarded(&carrier!, stream: streamID, now: now)
                     } else {
-                        carrier!.streams[streamID] = nil
+                        carrier!.streams.removeValueReleasingEmptyStorage(forKey: streamID)
                         try? carrier!.connection?.reset(streamID, now: now)
                     }
                 }

@@ -134,7 +134,7 @@ extension Swarm {
         try withApplicationStream(stream, now: now) { (connection: inout Connection) throws(ConnectionUsageError) in
             try connection.reset(stream.stream, now: now)
         }
-        connections[stream.connection]?.streams[stream.stream] = nil
+        connections[stream.connection]?.streams.removeValueReleasingEmptyStorage(forKey: stream.stream)
     }
 
     /// Unread bytes buffered for an application stream.

@@ -51,7 +51,7 @@ extension Swarm {
         do {
             slot.connection = try Connection(
                 role: .server, direction: .inbound, identity: noiseIdentity,
-                supportedProtocols: supportedProtocols, configuration: configuration.connection,
+                supportedProtocols: supportedProtocols, sharedConfiguration: connectionConfiguration,
                 now: now, using: &generator)
         } catch {
             return nil
@@ -74,7 +74,7 @@ extension Swarm {
         do {
             slot.connection = try Connection(
                 role: .client, direction: .outbound, identity: noiseIdentity, expectedRemotePeer: expectedPeer,
-                supportedProtocols: supportedProtocols, configuration: configuration.connection,
+                supportedProtocols: supportedProtocols, sharedConfiguration: connectionConfiguration,
                 now: now, using: &generator)
         } catch {
             preconditionFailure("the swarm's protocol list is always valid: \(error)")
@@ -157,7 +157,7 @@ extension Swarm {
     }
 
     /// The protocols inbound streams may select: the built-in ones and the application's.
-    var supportedProtocols: [String] {
+    static func supportedProtocols(_ configuration: SwarmConfiguration, application applicationProtocols: [String]) -> [String] {
         var protocols = [StreamProtocolID.identify, StreamProtocolID.identifyPush, StreamProtocolID.ping]
         if configuration.servesPerf { protocols.append(StreamProtocolID.perf) }
         if configuration.servesEcho { protocols.append(StreamProtocolID.echo) }

@@ -26,6 +26,8 @@ public struct Swarm {
     public internal(set) var peerStore: PeerStore
 
     let identityKey: PrivateKey
+    /// `configuration.connection`, shared by every connection.
+    let connectionConfiguration: SharedConnectionConfiguration
     let noiseIdentity: NoiseIdentity
     var generator: any RandomNumberGenerator
 
@@ -38,8 +40,14 @@ public struct Swarm {
     var dialsByPeer: [PeerID: DialID] = [:]
     var requests: [RequestID: PendingRequest] = [:]
     /// Protocols the application handles, in the order they were added.
-    var applicationProtocols: [String] = []
-    /// Addresses other peers reported seeing us at, with how many peers reported each.
+    var applicationProtocols: [String] = [] {
+        didSet { supportedProtocols = Self.supportedProtocols(configuration, application: applicationProtocols) }
+    }
+    /// The protocols inbound streams may select, built-in and the application's: one array
+    /// that every connection shares.
+    private(set) var supportedProtocols: [String]
+    /// Addresses other peers reported seeing us at, with the peers that reported each (up to
+    /// `maximumObserversPerAddress` of them).
     public internal(set) var observedAddresses: [Multiaddr: Set<PeerID>] = [:]
 
     /// Name resolutions of dials, and the driver lookups they wait on.
@@ -77,12 +85,14 @@ public struct Swarm {
         self.identityKey = identityKey
         self.localPeer = identityKey.peerID
         self.configuration = configuration
+        self.connectionConfiguration = SharedConnectionConfiguration(configuration.connection)
         self.noiseIdentity = try NoiseIdentity(identityKey: identityKey, using: &generator)
         self.generator = generator
         self.peerStore = PeerStore(limits: configuration.peerStore)
         self.recordSequence = configuration.peerRecordSequenceBase
         self.latestInput = now
         self.startedAt = now
+        self.supportedProtocols = Self.supportedProtocols(configuration, application: [])
         self.cachedSignedRecord = try SignedPeerRecord(
             sealing: PeerRecord(peerID: localPeer, seq: recordSequence, addresses: []), with: identityKey)
         if configuration.relay.enablesHop {

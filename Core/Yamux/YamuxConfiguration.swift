@@ -44,3 +44,13 @@ public struct YamuxConfiguration: Sendable {
     /// The defaults.
     public init() {}
 }
+
+/// A Yamux configuration held once and shared by reference by the sessions made with it.
+public final class SharedYamuxConfiguration: Sendable {
+    /// The configuration.
+    public let value: YamuxConfiguration
+
+    /// Shares `value`.
+    public init(_ value: YamuxConfiguration) { self.value = value }
+}
+

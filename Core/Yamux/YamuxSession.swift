@@ -23,7 +23,8 @@ public struct YamuxSession: ByteStreamMachine {
     /// This side's role.
     public let role: Role
     /// Limits and timers.
-    public let configuration: YamuxConfiguration
+    public var configuration: YamuxConfiguration { sharedConfiguration.value }
+    private let sharedConfiguration: SharedYamuxConfiguration
 
     private var isOpen = true
     private var streams: [UInt32: YamuxStream] = [:]
@@ -57,11 +58,16 @@ public struct YamuxSession: ByteStreamMachine {
     /// A session for `role`, starting at `now`. With `measuresRoundTripAtStart` its first
     /// output is a ping.
     public init(role: Role, configuration: YamuxConfiguration = .init(), now: Instant) {
+        self.init(role: role, sharedConfiguration: SharedYamuxConfiguration(configuration), now: now)
+    }
+
+    /// A session for `role` with a configuration shared with other sessions.
+    public init(role: Role, sharedConfiguration: SharedYamuxConfiguration, now: Instant) {
         self.role = role
-        self.configuration = configuration
+        self.sharedConfiguration = sharedConfiguration
+        let configuration = sharedConfiguration.value
         nextOutboundID = role == .client ? 1 : 2
         lastReceive = now
-        headerScratch.reserveCapacity(YamuxHeader.size)
         if configuration.measuresRoundTripAtStart { sendPing(now: now) }
     }
 
@@ -105,7 +111,7 @@ public struct YamuxSession: ByteStreamMachine {
                         offset += take
                         guard headerScratch.count == YamuxHeader.size else { return }
                         header = try YamuxHeader.decode(headerScratch.span, at: 0)
-                        headerScratch.removeAll(keepingCapacity: true)
+                        headerScratch = []
                     }
                 } catch {
                     fail(error)
@@ -243,17 +249,17 @@ public struct YamuxSession: ByteStreamMachine {
     }
 
     private mutating func removeStream(_ id: UInt32) {
-        guard let state = streams.removeValue(forKey: id) else { return }
+        guard let state = streams.removeValueReleasingEmptyStorage(forKey: id) else { return }
         if state.isOutbound && !state.acknowledged { unacknowledgedOutbound -= 1 }
         grantedBeyondInitialWindows -= UInt64(state.receiveWindow - YamuxConfiguration.initialWindow)
-        blockedWriters.remove(id)
+        blockedWriters.removeReleasingEmptyStorage(id)
     }
 
     private mutating func notifyWritableIfRoom(_ id: UInt32) {
         guard blockedWriters.contains(id), let state = streams[id], state.sendWindow > 0,
               dataFrames.count < configuration.maximumPendingTransmit
         else { return }
-        blockedWriters.remove(id)
+        blockedWriters.removeReleasingEmptyStorage(id)
         events.append(.writable(YamuxStreamID(id)))
     }
 
@@ -350,7 +356,7 @@ public struct YamuxSession: ByteStreamMachine {
         guard let state = streams[id] else { throw .unknownStream(stream) }
         guard !state.localClosed else { return }
         streams[id]?.localClosed = true
-        blockedWriters.remove(id)
+        blockedWriters.removeReleasingEmptyStorage(id)
         YamuxHeader(type: .data, flags: .fin, streamID: id, length: 0).encode(into: &dataFrames)
         finishIfDone(id)
     }
@@ -435,7 +441,7 @@ public struct YamuxSession: ByteStreamMachine {
         if !controlFrames.isEmpty {
             count += controlFrames.count
             buffer.append(contentsOf: controlFrames)
-            controlFrames.removeAll(keepingCapacity: true)
+            controlFrames = []
             pendingPingReplies = 0
         }
         if !dataFrames.isEmpty {
@@ -445,7 +451,7 @@ public struct YamuxSession: ByteStreamMachine {
             } else {
                 buffer.append(contentsOf: dataFrames)
             }
-            dataFrames.removeAll(keepingCapacity: true)
+            dataFrames = []
             if isOpen && !blockedWriters.isEmpty {
                 for id in blockedWriters.sorted() { notifyWritableIfRoom(id) }
             }
@@ -454,6 +460,6 @@ public struct YamuxSession: ByteStreamMachine {
     }
 
     public mutating func pollEvent() -> YamuxEvent? {
-        events.popFirst()
+        events.popFirstReleasingEmptyStorage()
     }
 }

@@ -260,17 +260,20 @@ import Testing
         }
         connect(1)
         connect(2)
-        // Full of connected peers: the third is not kept, and nobody is evicted.
+        // Full of connected peers: the third is kept too (connected peers do not count), and
+        // nobody is evicted.
         connect(3)
         let store = { network.nodes[0].swarm.peerStore }
-        #expect(store().count == 2)
-        #expect(store()[network.peer(1)] != nil && store()[network.peer(2)] != nil && store()[network.peer(3)] == nil)
-        // Once peer 1 is gone, a new peer takes its place; connected peer 2 stays.
+        #expect(store().count == 3)
+        #expect(store()[network.peer(1)] != nil && store()[network.peer(2)] != nil && store()[network.peer(3)] != nil)
+        // Once peer 1 is gone, the next new peer evicts it; connected peers 2 and 3 stay.
         network.nodes[1].swarm.disconnect(network.peer(0), now: network.now)
         network.settle()
         #expect(network.nodes[0].swarm.connections(to: network.peer(1)).isEmpty)
         connect(4)
-        #expect(store()[network.peer(1)] == nil && store()[network.peer(2)] != nil && store()[network.peer(4)] != nil)
+        #expect(store().count == 3)
+        #expect(store()[network.peer(1)] == nil && store()[network.peer(2)] != nil)
+        #expect(store()[network.peer(3)] != nil && store()[network.peer(4)] != nil)
         #expect(network.nodes[0].swarm.connections(to: network.peer(3)).count == 1)
     }
 
