@@ -55,7 +55,8 @@ func machineBenchmarks(limit: BenchmarkResult, seconds: Double) throws -> [Bench
     let connection = compared(try connectionThroughput(seconds: seconds), with: limit)
     let bound = noiseHandshakeBound(seconds: seconds)
     let handshakes = compared(try noiseHandshakeRate(seconds: seconds), with: bound)
-    return [noise, yamuxOne, yamuxMany, connection, bound, handshakes]
+    let setups = try swarmSetupsInMemory(seconds: seconds)
+    return [noise, yamuxOne, yamuxMany, connection, bound, handshakes, setups]
 }
 
 /// Nodes over loopback: raw TCP, perf, setups and memory for Traverse, with py-libp2p's
