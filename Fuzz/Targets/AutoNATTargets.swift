@@ -48,10 +48,13 @@ enum AutoNATFuzzing {
         var written: [UInt8] = []
         for piece in MultistreamFuzzing.pieces(bytes) {
             machine.receive(Array(piece.prefix(machine.receiveCapacity)).span, now: .zero)
-            let (out, events) = drain(&machine)
-            written += out
-            onEvents(&machine, events)
-            written += drain(&machine).bytes
+            // Events may lead to commands, which lead to more output and events.
+            while true {
+                let (out, events) = drain(&machine)
+                written += out
+                if events.isEmpty { break }
+                onEvents(&machine, events)
+            }
         }
         return written
     }
