@@ -23,6 +23,7 @@ public struct FuzzTarget: Sendable {
         .multiaddrResolution, .swarmInbound,
         .relayMessage, .relayHopServer, .relayStopServer, .relayReservationClient,
         .metricsHTTPRequest,
+        .autoNATMessage, .autoNATServer, .autoNATClient,
     ]
 
     /// The target called `name`.
