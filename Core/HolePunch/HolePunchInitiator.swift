@@ -62,9 +62,15 @@ public struct HolePunchInitiator: StreamProtocolMachine {
         }
     }
 
-    /// Feeds bytes from the responder: its CONNECT; anything after it is discarded.
+    /// Feeds bytes from the responder: its CONNECT; anything after it is discarded. Bytes
+    /// that arrive at or after the deadline time out the exchange, whether or not
+    /// `handleTimeout` ran first.
     public mutating func receive(_ bytes: Span<UInt8>, now: Instant) {
-        guard bytes.count > 0, case .awaitingConnect(let sentAt, _) = state else { return }
+        guard bytes.count > 0, case .awaitingConnect(let sentAt, let deadline) = state else { return }
+        if let deadline, now >= deadline {
+            fail(.timeout)
+            return
+        }
         exchange.reader.append(bytes)
         let message: HolePunchMessage?
         do {

@@ -121,9 +121,9 @@ public enum HolePunchLimits {
     /// together small enough for a CONNECT within `maximumMessageLength`.
     public static func fitting(_ addresses: [Multiaddr]) -> [Multiaddr] {
         var kept: [Multiaddr] = []
-        // Field 1 (type) takes 3 bytes; each address 1 byte of tag, its length's varint and
-        // its bytes.
-        var size = 3
+        // Field 1 (type CONNECT = 100) takes 2 bytes; each address 1 byte of tag, its
+        // length's varint and its bytes.
+        var size = 2
         for address in addresses where !address.isCircuit && !address.isEmpty {
             guard kept.count < maximumAddresses else { break }
             let entry = 1 + Varint.encodedLength(UInt64(address.bytes.count)) + address.bytes.count

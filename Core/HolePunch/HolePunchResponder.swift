@@ -54,8 +54,14 @@ public struct HolePunchResponder: StreamProtocolMachine {
     }
 
     /// Feeds bytes from the initiator: CONNECT, then SYNC; anything after SYNC is discarded.
+    /// Bytes that arrive at or after the deadline time out the exchange, whether or not
+    /// `handleTimeout` ran first.
     public mutating func receive(_ bytes: Span<UInt8>, now: Instant) {
         guard bytes.count > 0, !finished else { return }
+        if let deadline, now >= deadline {
+            fail(.timeout)
+            return
+        }
         exchange.reader.append(bytes)
         while !finished {
             let message: HolePunchMessage?

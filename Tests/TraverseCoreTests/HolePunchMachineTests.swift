@@ -113,6 +113,18 @@ import Testing
         #expect(responder.events().isEmpty && !responder.wantsToCloseWrite)
     }
 
+    @Test func inputAtTheDeadlineTimesOutWithoutHandleTimeout() {
+        var initiator = HolePunchInitiator(localAddresses: initiatorAddresses, now: at(0))
+        initiator.receive(HolePunchMessage.connect(addresses: responderAddresses).encoded.span, now: at(10_000))
+        #expect(initiator.events() == [.failed(.timeout)])
+        #expect(initiator.transmitted() == [], "CONNECT dropped, no SYNC")
+
+        var responder = HolePunchResponder(localAddresses: responderAddresses, now: at(0))
+        responder.receive(HolePunchMessage.connect(addresses: initiatorAddresses).encoded.span, now: at(9_999))
+        responder.receive(HolePunchMessage.sync.encoded.span, now: at(10_000))
+        #expect(responder.events() == [.failed(.timeout)])
+    }
+
     @Test func noTimeoutWhenDisabled() {
         var configuration = HolePunchConfiguration()
         configuration.exchangeTimeout = nil
