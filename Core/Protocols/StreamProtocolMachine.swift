@@ -37,6 +37,9 @@ public enum StreamProtocolID {
     public static let perf = "/perf/1.0.0"
     /// Traverse's echo: the server writes back what it reads until the client half-closes.
     public static let echo = "/traverse/echo/1.0.0"
+    /// DCUtR: the peer that accepted a relayed connection opens it to coordinate a hole
+    /// punch (`HolePunchInitiator`, `HolePunchResponder`).
+    public static let dcutr = "/libp2p/dcutr"
 }
 
 /// Limits shared by the stream protocol machines.

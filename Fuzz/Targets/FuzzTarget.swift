@@ -24,6 +24,7 @@ public struct FuzzTarget: Sendable {
         .relayMessage, .relayHopServer, .relayStopServer, .relayReservationClient,
         .metricsHTTPRequest,
         .autoNATMessage, .autoNATServer, .autoNATClient,
+        .holePunchMessage, .holePunchInitiator, .holePunchResponder,
     ]
 
     /// The target called `name`.
