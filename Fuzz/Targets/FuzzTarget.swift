@@ -22,7 +22,7 @@ public struct FuzzTarget: Sendable {
         .yamuxFrame, .yamuxSession, .dnsResponse, .identifyMessage, .pingServer, .perfServer,
         .multiaddrResolution, .swarmInbound,
         .relayMessage, .relayHopServer, .relayStopServer, .relayReservationClient,
-        .metricsHTTPRequest,
+        .metricsHTTPRequest, .natsServerInput, .natsPipeFrame,
     ]
 
     /// The target called `name`.
