@@ -246,6 +246,7 @@ public struct NATSPipe: Sendable {
     ) throws(NATSPipeUsageError) -> NATSPipeReadResult {
         latestInput = max(latestInput, now)
         if isDone && !endOfStreamRead { throw .closed }
+        guard maximum > 0 else { return .bytes(0) }
         let count = receiveBuffer.read(into: &destination, maximum: maximum)
         if count > 0 {
             consumedBytes += UInt64(count)
