@@ -25,6 +25,7 @@ public struct FuzzTarget: Sendable {
         .metricsHTTPRequest,
         .autoNATMessage, .autoNATServer, .autoNATClient,
         .holePunchMessage, .holePunchInitiator, .holePunchResponder,
+        .natsServerInput, .natsPipeFrame,
     ]
 
     /// The target called `name`.
