@@ -153,11 +153,13 @@ enum OutboundPurpose {
     case relayConnect(relayed: ConnectionID, target: PeerID)
     /// This relay's STOP to the target of `circuit`.
     case stop(RelayCircuitID)
+    /// A DCUtR exchange with the peer, as the initiator.
+    case holePunch
 
     var request: RequestID? {
         switch self {
         case .application(let id), .ping(let id, _), .perf(let id, _, _), .echo(let id, _): id
-        case .identify, .identifyPush, .reserve, .relayConnect, .stop: nil
+        case .identify, .identifyPush, .reserve, .relayConnect, .stop, .holePunch: nil
         }
     }
 
@@ -170,6 +172,7 @@ enum OutboundPurpose {
         case .perf: [StreamProtocolID.perf]
         case .echo: [StreamProtocolID.echo]
         case .reserve, .relayConnect: [RelayProtocolID.hop]
+        case .holePunch: [StreamProtocolID.dcutr]
         case .stop: [RelayProtocolID.stop]
         }
     }

@@ -16,6 +16,10 @@ struct ProtocolStream {
         case echoClient(EchoClient)
         /// A Circuit Relay v2 machine.
         case relay(RelayStreamMachine)
+        /// DCUtR: the side that opened the stream (it accepted the relayed connection).
+        case holePunchInitiator(HolePunchInitiator)
+        /// DCUtR: the side that serves the stream (it dialed through the relay).
+        case holePunchResponder(HolePunchResponder)
         /// Held only while a machine is taken out to be mutated, so its buffers are not
         /// copied on write.
         case moved
@@ -33,6 +37,8 @@ struct ProtocolStream {
         case failed(String)
         /// A relay machine's outcome.
         case relay(RelayStreamMachine.Outcome)
+        /// A DCUtR machine's outcome: dial now, or the exchange failed.
+        case holePunch(HolePunchEvent)
     }
 
     /// What the stream becomes once its protocol hands it over (a relay stream that now
@@ -66,6 +72,14 @@ struct ProtocolStream {
 
     var hasPendingOutput: Bool { pendingOffset < pendingOutput.count }
 
+    /// Whether the machine is a DCUtR one.
+    var isHolePunch: Bool {
+        switch machine {
+        case .holePunchInitiator, .holePunchResponder: true
+        default: false
+        }
+    }
+
     var receiveCapacity: Int {
         switch machine {
         case .identifyReader(let m, _): m.receiveCapacity
@@ -77,6 +91,8 @@ struct ProtocolStream {
         case .echoServer(let m): m.receiveCapacity
         case .echoClient(let m): m.receiveCapacity
         case .relay(let m): m.receiveCapacity
+        case .holePunchInitiator(let m): m.receiveCapacity
+        case .holePunchResponder(let m): m.receiveCapacity
         case .moved: 0
         }
     }
@@ -92,6 +108,8 @@ struct ProtocolStream {
         case .echoServer(let m): m.wantsToCloseWrite
         case .echoClient(let m): m.wantsToCloseWrite
         case .relay(let m): m.wantsToCloseWrite
+        case .holePunchInitiator(let m): m.wantsToCloseWrite
+        case .holePunchResponder(let m): m.wantsToCloseWrite
         case .moved: false
         }
     }
@@ -107,6 +125,8 @@ struct ProtocolStream {
         case .echoServer(let m): m.nextDeadline
         case .echoClient(let m): m.nextDeadline
         case .relay(let m): m.nextDeadline
+        case .holePunchInitiator(let m): m.nextDeadline
+        case .holePunchResponder(let m): m.nextDeadline
         case .moved: nil
         }
     }
@@ -123,6 +143,8 @@ struct ProtocolStream {
         case .echoServer(var m): machine = .moved; m.receive(bytes, now: now); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; m.receive(bytes, now: now); machine = .echoClient(m)
         case .relay(var m): machine = .moved; m.receive(bytes, now: now); machine = .relay(m)
+        case .holePunchInitiator(var m): machine = .moved; m.receive(bytes, now: now); machine = .holePunchInitiator(m)
+        case .holePunchResponder(var m): machine = .moved; m.receive(bytes, now: now); machine = .holePunchResponder(m)
         case .moved: break
         }
     }
@@ -140,6 +162,8 @@ struct ProtocolStream {
         case .echoServer(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .echoClient(m)
         case .relay(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .relay(m)
+        case .holePunchInitiator(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .holePunchInitiator(m)
+        case .holePunchResponder(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .holePunchResponder(m)
         case .moved: break
         }
     }
@@ -156,6 +180,8 @@ struct ProtocolStream {
         case .echoServer(var m): machine = .moved; m.handleTimeout(now: now); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; m.handleTimeout(now: now); machine = .echoClient(m)
         case .relay(var m): machine = .moved; m.handleTimeout(now: now); machine = .relay(m)
+        case .holePunchInitiator(var m): machine = .moved; m.handleTimeout(now: now); machine = .holePunchInitiator(m)
+        case .holePunchResponder(var m): machine = .moved; m.handleTimeout(now: now); machine = .holePunchResponder(m)
         case .moved: break
         }
     }
@@ -176,6 +202,8 @@ struct ProtocolStream {
         case .echoServer(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .echoServer(m)
         case .echoClient(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .echoClient(m)
         case .relay(var m): machine = .moved; m.pollTransmit(into: &pendingOutput); machine = .relay(m)
+        case .holePunchInitiator(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .holePunchInitiator(m)
+        case .holePunchResponder(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .holePunchResponder(m)
         case .moved: break
         }
     }
@@ -252,6 +280,12 @@ struct ProtocolStream {
             outcomes.append(contentsOf: relayOutcomes.map(Outcome.relay))
             if let failure { outcomes.append(.failed(failure)) }
             machine = .relay(m)
+        case .holePunchInitiator(var m): machine = .moved;
+            while let event = m.pollEvent() { outcomes.append(.holePunch(event)) }
+            machine = .holePunchInitiator(m)
+        case .holePunchResponder(var m): machine = .moved;
+            while let event = m.pollEvent() { outcomes.append(.holePunch(event)) }
+            machine = .holePunchResponder(m)
         case .moved:
             break
         }

@@ -40,7 +40,9 @@ extension Swarm {
         let peer = establishment.remotePeer
         let existing = connectionsByPeer[peer] ?? []
         let expectedThroughRelay = slot.circuit.map { $0.peer == peer } ?? true
-        guard peer != localPeer, expectedThroughRelay, existing.count < configuration.maximumConnectionsPerPeer else {
+        guard peer != localPeer, expectedThroughRelay, existing.count < configuration.maximumConnectionsPerPeer,
+              holePunchConnectionEstablished(id, peer: peer, now: now)
+        else {
             slot.connection?.close(now: now)
             return
         }
@@ -81,6 +83,8 @@ extension Swarm {
             machine = .relay(.hopServer(RelayHopServer(now: now, timeout: configuration.relay.timeouts.protocolRead)))
         case RelayProtocolID.stop where configuration.relay.enablesStop:
             machine = .relay(.stopServer(RelayStopServer(now: now, timeout: configuration.relay.timeouts.protocolRead)))
+        case StreamProtocolID.dcutr:
+            machine = holePunchResponderMachine(slot, id: id, now: now)
         default:
             machine = nil
         }
@@ -124,6 +128,13 @@ extension Swarm {
             machine = .perfClient(PerfClient(uploadBytes: upload, downloadBytes: download, now: now))
         case .echo(_, let count):
             machine = .echoClient(EchoClient(byteCount: count, now: now, timeout: nil, using: &generator))
+        case .holePunch:
+            guard let initiator = holePunchInitiatorMachine(peer: slot.peer, now: now) else {
+                try? slot.connection?.reset(stream, now: now)
+                slot.streams.removeValueReleasingEmptyStorage(forKey: stream)
+                return
+            }
+            machine = initiator
         case .reserve(let relayPeer):
             machine = .relay(.reservationClient(RelayReservationClient(
                 relay: relayPeer, local: localPeer, now: now, unixTime: unixTime(at: now),
@@ -155,12 +166,17 @@ extension Swarm {
         switch slot.streams.removeValueReleasingEmptyStorage(forKey: stream) {
         case .opening(let purpose)?:
             relayStreamAbandoned(nil, purpose: purpose, now: latestInput)
+            if case .holePunch = purpose { holePunchStreamAbandoned(peer: slot.peer, refused: true, now: latestInput) }
             request = purpose.request
             protocols = purpose.request.flatMap { requests[$0]?.protocols } ?? purpose.protocols
         case .protocolStream(let protocolStream)?:
             // Optimistic negotiation: the machine started before the refusal came.
             guard !protocolStream.finished else { return }
             relayStreamAbandoned(protocolStream, purpose: nil, now: latestInput)
+            if protocolStream.isHolePunch {
+                let refused = if case .negotiation = failure { true } else { false }
+                holePunchStreamAbandoned(peer: slot.peer, refused: refused, now: latestInput)
+            }
             request = protocolStream.request
             protocols = request.flatMap { requests[$0].map { $0.protocols.isEmpty ? $0.purpose.protocols : $0.protocols } } ?? []
         case .application?:
@@ -223,9 +239,13 @@ extension Swarm {
                 completeRequest(request, .failed(reset ? .streamReset : .protocolFailed("stream closed early")))
             }
             relayStreamAbandoned(protocolStream, purpose: nil, now: now)
+            if !protocolStream.finished && protocolStream.isHolePunch {
+                holePunchStreamAbandoned(peer: slot.peer, refused: false, now: now)
+            }
         case .opening(let purpose)?:
             if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
             relayStreamAbandoned(nil, purpose: purpose, now: now)
+            if case .holePunch = purpose { holePunchStreamAbandoned(peer: slot.peer, refused: false, now: now) }
         case .application?:
             let handle = SwarmStreamID(connection: id, stream: stream)
             events.append(reset ? .streamReset(handle) : .streamClosed(handle))
@@ -236,6 +256,11 @@ extension Swarm {
             relayStreamEnded(other)
         case nil:
             break
+        }
+        if holePunch.retiring.contains(id), slot.streams.isEmpty, !slot.isClosing {
+            // A direct connection replaced this relayed one, which has no stream left.
+            holePunch.retiring.remove(id)
+            slot.connection?.close(now: now)
         }
     }
 
@@ -282,6 +307,9 @@ extension Swarm {
                 events.append(.relayReservationExpired(summary.peer))
             }
             events.append(.connectionClosed(summary, reason))
+            if slot.isRelayed { holePunchRelayedConnectionClosed(id, peer: summary.peer, now: now) }
+        } else if holePunch.dialPeers[id] != nil {
+            holePunchDialFailed(id, now: now)
         } else if let dial = slot.dial, let address = slot.dialedAddress {
             relay.circuitsAwaitingRelay[slot.circuit?.relay ?? localPeer]?.removeAll { $0 == id }
             attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .upgrade(reason)), now: now)

@@ -93,13 +93,16 @@ extension Swarm {
         return false
     }
 
-    /// The oldest established connection to `peer` that takes new streams; with `direct`,
-    /// only one that does not go through a relay.
+    /// The oldest established connection to `peer` that takes new streams, a direct one
+    /// before any relayed one; with `direct`, only a direct one.
     func usableConnection(to peer: PeerID, direct: Bool = false) -> ConnectionID? {
-        connectionsByPeer[peer]?.first { id in
-            guard let slot = connections[id] else { return false }
-            return !slot.remoteGoingAway && !slot.isClosing && !(direct && slot.isRelayed)
+        var relayed: ConnectionID?
+        for id in connectionsByPeer[peer] ?? [] {
+            guard let slot = connections[id], !slot.remoteGoingAway, !slot.isClosing else { continue }
+            if !slot.isRelayed { return id }
+            if relayed == nil { relayed = id }
         }
+        return direct ? nil : relayed
     }
 
     /// Starts a dial (for the application, or for requests waiting on a peer).
@@ -144,7 +147,7 @@ extension Swarm {
             slot.refreshDeadline()
             connections[connection] = slot
             dial.attempts.insert(connection)
-            actions.append(.connect(connection, to: remote, from: nil))
+            connect(connection, to: remote)
             break
         }
         if !dial.addresses.isEmpty && dial.attempts.count < configuration.maximumConcurrentAttemptsPerDial {

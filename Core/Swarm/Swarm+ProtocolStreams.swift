@@ -142,6 +142,7 @@ extension Swarm {
                 // Over a relay the peer sees the circuit, not where this node is reachable.
                 if slot.isRelayed { info.observedAddress = nil }
                 if let peer { identified(peer, info: info, isPush: isPush, now: now) }
+                if !isPush { considerHolePunch(slot, id: connectionID, info: info, now: now) }
             case .pingRoundTrip(let time):
                 if let request = stream.request { events.append(.pingRoundTrip(request, time)) }
                 if let peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
@@ -154,6 +155,10 @@ extension Swarm {
                 }
                 stream.finished = true
                 reset = true
+            case .holePunch(let event):
+                stream.finished = true
+                if case .failed = event { reset = true }
+                applyHolePunch(event, peer: peer, now: now)
             case .relay(let relayOutcome):
                 if applyRelay(relayOutcome, of: &stream, slot: &slot, connectionID: connectionID, streamID: streamID, now: now) {
                     reset = true

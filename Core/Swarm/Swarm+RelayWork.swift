@@ -20,6 +20,8 @@ extension Swarm {
                 settle(slot, id: connectionID)
             case .listenAddressesChanged:
                 listenAddressesChanged(now: now)
+            case .startHolePunch(let peer):
+                runHolePunchAttempt(peer, now: now)
             }
         }
     }

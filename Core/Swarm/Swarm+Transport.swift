@@ -48,9 +48,12 @@ extension Swarm {
         var slot = ConnectionSlot(
             phase: .upgrading, connection: nil, direction: .inbound, remoteSocket: remote, localSocket: local,
             dial: nil, dialedAddress: nil, listener: listener)
+        // During a hole punch, the peer's SYN may be the one that got through.
+        let punch = holePunchRole(forAccepted: remote, id: id)
         do {
             slot.connection = try Connection(
-                role: .server, direction: .inbound, identity: noiseIdentity,
+                role: punch?.role ?? .server, direction: .inbound, identity: noiseIdentity,
+                expectedRemotePeer: punch.flatMap { $0.role == .client ? $0.peer : nil },
                 supportedProtocols: supportedProtocols, sharedConfiguration: connectionConfiguration,
                 now: now, using: &generator)
         } catch {
@@ -68,12 +71,14 @@ extension Swarm {
             connections[id] = slot
             return
         }
-        let expectedPeer = slot.dial.flatMap { dials[$0]?.expectedPeer }
+        holePunch.reusedPortDials[id] = nil
+        let punch = holePunchRole(forDial: id)
+        let expectedPeer = slot.dial.flatMap { dials[$0]?.expectedPeer } ?? punch.flatMap { $0.role == .client ? $0.peer : nil }
         slot.localSocket = local
         slot.phase = .upgrading
         do {
             slot.connection = try Connection(
-                role: .client, direction: .outbound, identity: noiseIdentity, expectedRemotePeer: expectedPeer,
+                role: punch?.role ?? .client, direction: .outbound, identity: noiseIdentity, expectedRemotePeer: expectedPeer,
                 supportedProtocols: supportedProtocols, sharedConfiguration: connectionConfiguration,
                 now: now, using: &generator)
         } catch {
@@ -87,15 +92,18 @@ extension Swarm {
     public mutating func connectFailed(_ id: ConnectionID, _ failure: TransportFailure, now: Instant) {
         latestInput = max(latestInput, now)
         guard let slot = connections[id], case .connecting = slot.phase else { return }
+        if retriedWithoutReusedPort(id, failure) { return }
         if slot.circuit != nil {
             circuitAttemptFailed(id, .transport(failure), now: now)
             return
         }
         connections[id] = nil
+        holePunch.reusedPortDials[id] = nil
         actions.append(.close(id))
         if let dial = slot.dial, let address = slot.dialedAddress {
             attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .transport(failure)), now: now)
         }
+        holePunchDialFailed(id, now: now)
     }
 
     /// Bytes arrived on a connection's socket.
@@ -163,6 +171,7 @@ extension Swarm {
         if configuration.servesEcho { protocols.append(StreamProtocolID.echo) }
         if configuration.relay.enablesHop { protocols.append(RelayProtocolID.hop) }
         if configuration.relay.enablesStop { protocols.append(RelayProtocolID.stop) }
+        if configuration.holePunch.isEnabled { protocols.append(StreamProtocolID.dcutr) }
         protocols.append(contentsOf: applicationProtocols.filter { !protocols.contains($0) })
         return protocols
     }

@@ -69,6 +69,8 @@ public struct Swarm {
     var readScratch: [UInt8] = []
     /// Circuit Relay v2: the hop role's resources and circuits, the client's reservations.
     var relay = SwarmRelayState()
+    /// DCUtR: hole punches in progress and the relayed connections they replaced.
+    var holePunch = SwarmHolePunchState()
     /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
     let startedAt: Instant
 
@@ -172,6 +174,7 @@ public struct Swarm {
             earliest = earliest.earliest(dial.nextAttemptAt)
         }
         earliest = earliest.earliest(resolutionDeadline)
+        earliest = earliest.earliest(holePunch.nextDeadline)
         return earliest.earliest(relayDeadline)
     }
 
@@ -203,6 +206,7 @@ public struct Swarm {
         }
         handleResolutionTimeouts(now: now)
         handleRelayTimeouts(now: now)
+        handleHolePunchTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {

@@ -54,6 +54,12 @@ public struct SwarmConfiguration: Sendable {
     /// Circuit Relay v2: roles (a client that accepts relayed connections by default; add
     /// `.hop` to relay for others), the relay's limits and the client's settings.
     public var relay = RelayConfiguration()
+    /// DCUtR: hole punching relayed connections into direct ones.
+    public var holePunch = HolePunchSwarmConfiguration()
+    /// Whether outgoing TCP connections are bound to a listening port (`SO_REUSEPORT`), so a
+    /// NAT maps them to the port the node advertises, as hole punching needs. A dial whose
+    /// bind fails is retried from an ephemeral port.
+    public var reusesListenPortForDials = true
 
     /// The defaults.
     public init() {}

@@ -63,6 +63,15 @@ public enum SwarmEvent: Equatable, Sendable {
     case relayCircuitOpened(RelayCircuitID, source: PeerID, target: PeerID)
     /// A circuit of this relay ended.
     case relayCircuitClosed(RelayCircuitID, RelayCircuitEnd)
+
+    // MARK: Hole punching (DCUtR)
+
+    /// A relayed connection to `peer` was upgraded: the `direct` connection authenticated
+    /// the peer on `attempt` (1-based), `timeToDirect` after the relayed connection was up.
+    /// New streams go to the direct connection; the relayed one closes once it has none.
+    case holePunchSucceeded(peer: PeerID, direct: ConnectionID, relayed: ConnectionID, attempt: Int, timeToDirect: Duration)
+    /// Hole punching with `peer` gave up: its connection stays relayed.
+    case holePunchFailed(peer: PeerID, HolePunchFailure)
 }
 
 /// Why this node's reservation on a relay failed or ended.

@@ -43,6 +43,8 @@ enum RelayWork {
     case resetCarrier(ConnectionID, StreamID)
     /// The circuit addresses changed: re-sign the peer record and push identify.
     case listenAddressesChanged
+    /// Start the next DCUtR attempt with this peer on its relayed connection.
+    case startHolePunch(PeerID)
 }
 
 /// A CONNECT the relay admitted, waiting for the target's STOP answer.

@@ -1,3 +1,4 @@
+import Foundation
 import TraverseCore
 import TraverseUV
 
@@ -77,6 +78,16 @@ struct NodeEventLog {
                     "bytes_to_target": Int(clamping: end.sourceToTargetBytes),
                     "bytes_to_source": Int(clamping: end.targetToSourceBytes),
                 ])
+        case .holePunchSucceeded(let peer, _, let attempt, let time):
+            let milliseconds = Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15
+            out.emit(String(format: "direct connection to \(peer) by hole punching (attempt %d, %.1f ms after relayed)", attempt, milliseconds), fields: [
+                "event": "hole_punch_succeeded", "peer_id": peer.description, "attempt": attempt,
+                "time_to_direct_ms": milliseconds,
+            ])
+        case .holePunchFailed(let peer, let failure):
+            out.emit("hole punching with \(peer) failed: \(failure)", fields: [
+                "event": "hole_punch_failed", "peer_id": peer.description, "reason": failure.description,
+            ])
         case .listening, .addressObserved, .reservationAccepted, .reservationFailed:
             break
         }

@@ -65,6 +65,10 @@ public enum NodeEvent: Equatable, Sendable {
     case relayCircuitOpened(RelayCircuitID, source: PeerID, target: PeerID)
     /// (Relay) a circuit ended.
     case relayCircuitClosed(RelayCircuitID, RelayCircuitEnd)
+    /// A relayed connection to `peer` was upgraded to the `direct` one by hole punching.
+    case holePunchSucceeded(peer: PeerID, direct: ConnectionID, attempt: Int, timeToDirect: Duration)
+    /// Hole punching with `peer` gave up; the connection stays relayed.
+    case holePunchFailed(peer: PeerID, HolePunchFailure)
 }
 
 extension SocketError {

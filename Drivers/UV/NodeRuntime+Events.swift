@@ -85,6 +85,10 @@ extension NodeRuntime {
             eventContinuation.yield(.relayCircuitOpened(id, source: source, target: target))
         case .relayCircuitClosed(let id, let end):
             eventContinuation.yield(.relayCircuitClosed(id, end))
+        case .holePunchSucceeded(let peer, let direct, _, let attempt, let time):
+            eventContinuation.yield(.holePunchSucceeded(peer: peer, direct: direct, attempt: attempt, timeToDirect: time))
+        case .holePunchFailed(let peer, let failure):
+            eventContinuation.yield(.holePunchFailed(peer: peer, failure))
         case .pingRoundTrip(let request, let time):
             outcomeWaiters[request]?.onRoundTrip?(time)
         case .requestCompleted(let request, let outcome):

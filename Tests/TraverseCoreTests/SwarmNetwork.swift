@@ -145,14 +145,20 @@ struct SwarmNetwork {
             }
         case .closeListener(let id):
             listeners = listeners.filter { !($0.value.node == index && $0.value.listener == id) }
-        case .connect(let id, let remote, _):
+        case .connect(let id, let remote, let source):
             if blackHoles.contains(remote) { return }
             guard let (target, listener) = listeners[remote] else {
                 nodes[index].swarm.connectFailed(id, .connectionRefused, now: now)
                 return
             }
-            let local = SocketAddress.ipv4(nodes[index].host, port: nextPort)
-            nextPort += 1
+            // From the listening port when the swarm asks (port reuse), else an ephemeral one.
+            let local: SocketAddress
+            if let source, source.port != 0 {
+                local = .ipv4(nodes[index].host, port: source.port)
+            } else {
+                local = .ipv4(nodes[index].host, port: nextPort)
+                nextPort += 1
+            }
             guard let accepted = nodes[target].swarm.accepted(listener: listener, remote: local, local: remote, now: now) else {
                 nodes[index].swarm.connectFailed(id, .connectionReset, now: now)
                 return

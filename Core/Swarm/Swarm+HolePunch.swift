@@ -1,0 +1,279 @@
+/// DCUtR: a relayed connection upgraded to a direct one by a coordinated TCP simultaneous
+/// open (`specs/relay/DCUtR.md`).
+///
+/// The side that accepted the relayed connection (B) is the initiator: once identify shows
+/// the peer speaks `/libp2p/dcutr`, it opens the stream, measures the round trip with
+/// CONNECT, sends SYNC and dials RTT/2 later; the other side (A) dials as soon as SYNC
+/// arrives. Both dial every selected address of the other from their listening port, and
+/// upgrade what connects in the attempt's role (the initiator is the security server;
+/// the last attempt swaps the roles for go-libp2p before v0.41). The first connection that
+/// authenticates the peer wins; the other dials are cancelled, and the relayed connection
+/// is closed once it has no streams left.
+extension Swarm {
+    // MARK: Starting
+
+    /// Identify came back on a connection: an inbound relayed one is hole-punched when the
+    /// peer speaks DCUtR and no direct connection exists yet.
+    mutating func considerHolePunch(_ slot: ConnectionSlot, id: ConnectionID, info: IdentifyInfo, now: Instant) {
+        guard configuration.holePunch.isEnabled, slot.isRelayed, slot.direction == .inbound,
+              let peer = slot.peer, info.protocols.contains(StreamProtocolID.dcutr),
+              holePunch.sessions[peer] == nil, usableConnection(to: peer, direct: true) == nil
+        else { return }
+        holePunch.sessions[peer] = HolePunchSession(
+            relayed: id,
+            attempts: HolePunchAttempts(role: .initiator, relayedConnectionAt: now, policy: configuration.holePunch.attempts))
+        // The connection is being pumped (its machine is out of the slot): the stream is
+        // opened from the work queue.
+        relay.work.append(.startHolePunch(peer))
+    }
+
+    /// Opens the DCUtR stream of the next attempt (initiator).
+    private mutating func startInitiatorAttempt(_ slot: inout ConnectionSlot, id: ConnectionID, peer: PeerID, now: Instant) {
+        guard var session = holePunch.sessions[peer], session.relayed == id else { return }
+        guard (try? session.attempts.start(now: now)) != nil else { return }
+        holePunch.sessions[peer] = session
+        if openBuiltinStream(&slot, id: id, purpose: .holePunch, now: now) == nil {
+            holePunchAttemptFailed(peer, .streamFailed, now: now)
+        }
+    }
+
+    /// The initiator's DCUtR stream was negotiated: its machine, for the current attempt.
+    func holePunchInitiatorMachine(peer: PeerID?, now: Instant) -> ProtocolStream.Machine? {
+        guard let peer, let attempt = holePunch.sessions[peer]?.attempts.currentAttempt else { return nil }
+        return .holePunchInitiator(HolePunchInitiator(
+            localAddresses: holePunchLocalAddresses, connectionRole: attempt.connectionRole, peer: peer, now: now,
+            configuration: configuration.holePunch.exchange))
+    }
+
+    /// The peer opened a DCUtR stream (responder): served only on relayed connections, and
+    /// only for as many attempts as the policy allows.
+    mutating func holePunchResponderMachine(_ slot: ConnectionSlot, id: ConnectionID, now: Instant) -> ProtocolStream.Machine? {
+        guard configuration.holePunch.isEnabled, slot.isRelayed, let peer = slot.peer else { return nil }
+        var session = holePunch.sessions[peer] ?? HolePunchSession(
+            relayed: id,
+            attempts: HolePunchAttempts(role: .responder, relayedConnectionAt: now, policy: configuration.holePunch.attempts))
+        guard session.relayed == id, let attempt = try? session.attempts.start(now: now) else { return nil }
+        holePunch.sessions[peer] = session
+        return .holePunchResponder(HolePunchResponder(
+            localAddresses: holePunchLocalAddresses, connectionRole: attempt.connectionRole, peer: peer, now: now,
+            configuration: configuration.holePunch.exchange))
+    }
+
+    /// What this node offers in CONNECT: its direct listen addresses and the addresses
+    /// peers observed it at (a NAT's mapping of the listening port).
+    var holePunchLocalAddresses: [Multiaddr] {
+        var seen = Set<Multiaddr>()
+        let candidates = observedAddresses.sorted { $0.value.count > $1.value.count }.map(\.key)
+            + listenAddresses.filter { !$0.isCircuit }
+        return candidates.map(\.withoutTrailingPeerID).filter { SocketAddress(tcp: $0) != nil && seen.insert($0).inserted }
+    }
+
+    // MARK: The exchange's outcome
+
+    /// A DCUtR machine said dial now, or failed.
+    mutating func applyHolePunch(_ event: HolePunchEvent, peer: PeerID?, now: Instant) {
+        guard let peer, var session = holePunch.sessions[peer] else { return }
+        switch event {
+        case .failed(let error):
+            holePunchAttemptFailed(peer, .exchange(error), now: now)
+        case .dial(let dial):
+            guard (try? session.attempts.dialStarted(now: now)) != nil else { return }
+            session.connectionRole = dial.connectionRole
+            for address in dial.addresses {
+                guard let remote = SocketAddress(tcp: address), !session.dialAddresses.contains(remote) else { continue }
+                let id = ConnectionID(rawValue: makeIdentifier())
+                var slot = ConnectionSlot(
+                    phase: .connecting(deadline: now + configuration.holePunch.attempts.dialTimeout), connection: nil,
+                    direction: .outbound, remoteSocket: remote, localSocket: nil, dial: nil, dialedAddress: address,
+                    listener: nil)
+                slot.refreshDeadline()
+                connections[id] = slot
+                session.dials.insert(id)
+                session.dialAddresses.insert(remote)
+                holePunch.dialPeers[id] = peer
+                connect(id, to: remote)
+            }
+            holePunch.sessions[peer] = session
+            if session.dials.isEmpty { holePunchAttemptFailed(peer, .dialsFailed, now: now) }
+        }
+    }
+
+    /// The DCUtR stream ended before its machine decided (reset, refused, or the
+    /// connection went).
+    mutating func holePunchStreamAbandoned(peer: PeerID?, refused: Bool, now: Instant) {
+        guard let peer, holePunch.sessions[peer]?.attempts.currentAttempt != nil,
+              holePunch.sessions[peer]?.dials.isEmpty == true
+        else { return }
+        holePunchAttemptFailed(peer, refused ? .protocolNotSupported : .streamFailed, now: now)
+    }
+
+    // MARK: Dials
+
+    /// The upgrade role of a hole-punch socket, or of an inbound socket from an address
+    /// the current attempt dials (only one SYN of a simultaneous open may get through).
+    mutating func holePunchRole(forAccepted remote: SocketAddress, id: ConnectionID) -> (role: ConnectionRole, peer: PeerID)? {
+        for (peer, session) in holePunch.sessions where session.dialAddresses.contains(remote) {
+            guard let role = session.connectionRole else { continue }
+            holePunch.sessions[peer]?.dials.insert(id)
+            holePunch.dialPeers[id] = peer
+            return (role, peer)
+        }
+        return nil
+    }
+
+    /// The upgrade role of an outbound hole-punch socket.
+    func holePunchRole(forDial id: ConnectionID) -> (role: ConnectionRole, peer: PeerID)? {
+        guard let peer = holePunch.dialPeers[id], let role = holePunch.sessions[peer]?.connectionRole else { return nil }
+        return (role, peer)
+    }
+
+    /// A hole-punch socket failed to connect or to upgrade.
+    mutating func holePunchDialFailed(_ id: ConnectionID, now: Instant) {
+        guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer] else { return }
+        session.dials.remove(id)
+        holePunch.sessions[peer] = session
+        if session.dials.isEmpty && session.attempts.currentAttempt != nil && session.attempts.success == nil {
+            holePunchAttemptFailed(peer, .dialsFailed, now: now)
+        }
+    }
+
+    /// A hole-punch socket authenticated a peer: the punch succeeded when it is the one
+    /// expected; returns false when the connection must be closed (someone else).
+    mutating func holePunchConnectionEstablished(_ id: ConnectionID, peer authenticated: PeerID, now: Instant) -> Bool {
+        guard let peer = holePunch.dialPeers.removeValue(forKey: id) else { return true }
+        guard peer == authenticated, var session = holePunch.sessions[peer] else { return false }
+        guard let success = session.attempts.succeeded(now: now) else { return true }
+        let others = session.dials.subtracting([id])
+        session.dials = []
+        session.dialAddresses = []
+        session.connectionRole = nil
+        holePunch.sessions[peer] = session
+        for other in others {
+            holePunch.dialPeers[other] = nil
+            closeConnection(other, now: now)
+        }
+        events.append(.holePunchSucceeded(
+            peer: peer, direct: id, relayed: session.relayed, attempt: success.attempt, timeToDirect: success.timeToDirect))
+        holePunch.retiring.insert(session.relayed)
+        retireRelayedConnectionIfIdle(session.relayed, now: now)
+        return true
+    }
+
+    /// Closes a relayed connection a direct one replaced, once it has no streams.
+    mutating func retireRelayedConnectionIfIdle(_ id: ConnectionID, now: Instant) {
+        guard holePunch.retiring.contains(id), let slot = connections[id], slot.streams.isEmpty, !slot.isClosing else { return }
+        holePunch.retiring.remove(id)
+        closeConnection(id, now: now)
+    }
+
+    // MARK: Attempts
+
+    /// One attempt failed: try again (the initiator opens a new stream at once; the
+    /// responder waits for it) or give up.
+    private mutating func holePunchAttemptFailed(_ peer: PeerID, _ failure: HolePunchAttemptFailure, now: Instant) {
+        guard var session = holePunch.sessions[peer] else { return }
+        guard let decision = try? session.attempts.failed(failure, now: now) else { return }
+        let dials = session.dials
+        session.dials = []
+        session.dialAddresses = []
+        session.connectionRole = nil
+        holePunch.sessions[peer] = session
+        for id in dials {
+            holePunch.dialPeers[id] = nil
+            closeConnection(id, now: now)
+        }
+        apply(decision, peer: peer, now: now)
+    }
+
+    private mutating func apply(_ decision: HolePunchDecision, peer: PeerID, now: Instant) {
+        guard let session = holePunch.sessions[peer] else { return }
+        switch decision {
+        case .tryAgain:
+            guard session.attempts.role == .initiator else { return }
+            // The relayed connection may be the one being pumped (out of `connections`):
+            // the attempt starts from the relay work queue.
+            relay.work.append(.startHolePunch(peer))
+        case .gaveUp(let failure):
+            events.append(.holePunchFailed(peer: peer, failure))
+        }
+    }
+
+    /// Runs a queued initiator attempt on the relayed connection.
+    mutating func runHolePunchAttempt(_ peer: PeerID, now: Instant) {
+        guard let relayed = holePunch.sessions[peer]?.relayed, var slot = connections.removeValue(forKey: relayed) else { return }
+        startInitiatorAttempt(&slot, id: relayed, peer: peer, now: now)
+        settle(slot, id: relayed)
+    }
+
+    /// A relayed connection closed: its session ends (a running attempt fails for good).
+    mutating func holePunchRelayedConnectionClosed(_ id: ConnectionID, peer: PeerID, now: Instant) {
+        holePunch.retiring.remove(id)
+        guard var session = holePunch.sessions[peer], session.relayed == id else { return }
+        let running = session.attempts.currentAttempt != nil && !session.attempts.isFinished
+        let failure = session.attempts.relayedConnectionClosed(now: now)
+        if session.dials.isEmpty || !running {
+            holePunch.sessions[peer] = nil
+        } else {
+            // Dials in flight may still connect: the session stays until they end.
+            holePunch.sessions[peer] = session
+        }
+        if running, let failure { events.append(.holePunchFailed(peer: peer, failure)) }
+        _ = session
+    }
+
+    /// Dial timeouts of the attempts.
+    mutating func handleHolePunchTimeouts(now: Instant) {
+        for (peer, session) in holePunch.sessions {
+            guard let deadline = session.attempts.nextDeadline, deadline <= now else { continue }
+            var changed = session
+            guard let decision = changed.attempts.handleTimeout(now: now) else { continue }
+            let dials = changed.dials
+            changed.dials = []
+            changed.dialAddresses = []
+            changed.connectionRole = nil
+            holePunch.sessions[peer] = changed
+            for id in dials {
+                holePunch.dialPeers[id] = nil
+                closeConnection(id, now: now)
+            }
+            apply(decision, peer: peer, now: now)
+        }
+    }
+
+    // MARK: Sockets from the listening port
+
+    /// Asks the driver for a TCP connection, from a listening port when the configuration
+    /// says so and a listener suits the address.
+    mutating func connect(_ id: ConnectionID, to remote: SocketAddress) {
+        let source = configuration.reusesListenPortForDials ? listeningSource(toward: remote) : nil
+        if source != nil { holePunch.reusedPortDials[id] = remote }
+        actions.append(.connect(id, to: remote, from: source))
+    }
+
+    /// A listener's socket address to bind an outgoing connection to: one of the same
+    /// family whose host is unspecified, or the same kind of host (loopback with loopback).
+    func listeningSource(toward remote: SocketAddress) -> SocketAddress? {
+        for (_, listener) in listeners.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            guard let requested = SocketAddress(tcp: listener.requested),
+                  let port = listener.addresses.lazy.compactMap({ SocketAddress(tcp: $0)?.port }).first,
+                  port != 0, requested.isIPv6 == remote.isIPv6
+            else { continue }
+            let host = requested.with(port: port)
+            if host.scope == .unspecified || (host.scope == .loopback) == (remote.scope == .loopback) { return host }
+        }
+        return nil
+    }
+
+    /// A connect from a listening port failed to bind: tried again from an ephemeral port.
+    /// Returns whether it was.
+    mutating func retriedWithoutReusedPort(_ id: ConnectionID, _ failure: TransportFailure) -> Bool {
+        guard let remote = holePunch.reusedPortDials.removeValue(forKey: id) else { return false }
+        switch failure {
+        case .addressInUse, .addressNotAvailable:
+            actions.append(.connect(id, to: remote, from: nil))
+            return true
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// The swarm's settings for DCUtR hole punching.
+public struct HolePunchSwarmConfiguration: Sendable {
+    /// Whether the swarm serves `/libp2p/dcutr` on relayed connections and hole-punches the
+    /// relayed connections it accepts (the DCUtR initiator's side).
+    public var isEnabled = true
+    /// The exchange: its timeout and which addresses are dialed.
+    public var exchange = HolePunchConfiguration()
+    /// Attempts per relayed connection, the dial timeout and the legacy role swap.
+    public var attempts = HolePunchAttemptPolicy()
+
+    /// The defaults.
+    public init() {}
+}
+
+/// One peer's hole punch: the relayed connection it upgrades and the attempts made.
+struct HolePunchSession {
+    /// The relayed connection the DCUtR streams run on.
+    let relayed: ConnectionID
+    var attempts: HolePunchAttempts
+    /// The upgrade role of the current attempt's dials (also of an inbound connection
+    /// from one of `dialAddresses`: in a simultaneous open only one SYN may get through).
+    var connectionRole: ConnectionRole?
+    /// The sockets of the current attempt, and where they go.
+    var dials: Set<ConnectionID> = []
+    var dialAddresses: Set<SocketAddress> = []
+}
+
+/// Hole punching state of the swarm.
+struct SwarmHolePunchState {
+    /// Sessions by peer, kept until the relayed connection closes (a finished one refuses
+    /// further DCUtR streams on it).
+    var sessions: [PeerID: HolePunchSession] = [:]
+    /// The session each hole-punch socket belongs to.
+    var dialPeers: [ConnectionID: PeerID] = [:]
+    /// Relayed connections a direct connection replaced: closed once they have no streams.
+    var retiring: Set<ConnectionID> = []
+    /// Outbound sockets bound to a listening port, with the address they went to: when the
+    /// bind fails they are retried from an ephemeral port.
+    var reusedPortDials: [ConnectionID: SocketAddress] = [:]
+
+    /// The earliest attempt deadline (a dial timeout).
+    var nextDeadline: Instant? {
+        var earliest: Instant?
+        for session in sessions.values { earliest = earliest.earliest(session.attempts.nextDeadline) }
+        return earliest
+    }
+}
