@@ -3,7 +3,8 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(libsodium-dev libuv1-dev libsecp256k1-dev pkg-config)
+# iproute2 and iptables build the NAT lab (Interop/natlab) the NAT tests run in, as root.
+packages=(libsodium-dev libuv1-dev libsecp256k1-dev pkg-config iproute2 iptables)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

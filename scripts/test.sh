@@ -28,5 +28,12 @@ if [ "$seconds" != 0 ]; then
   Fuzz/run.sh --seconds "$seconds"
 fi
 
+# The NAT tests (NATLabTests) need root, network namespaces and iptables NAT in them.
+if lab=$(Interop/natlab/natlab.sh check 2>&1); then
+  echo "== NAT lab available: NATLabTests run (hole punching through real Linux NATs)" >&2
+else
+  echo "== NAT lab unavailable (${lab}): NATLabTests are SKIPPED" >&2
+fi
+
 echo "== swift test" >&2
 swift test --skip-build --parallel

@@ -41,7 +41,7 @@ extension Swarm {
         let existing = connectionsByPeer[peer] ?? []
         let expectedThroughRelay = slot.circuit.map { $0.peer == peer } ?? true
         guard peer != localPeer, expectedThroughRelay, existing.count < configuration.maximumConnectionsPerPeer,
-              holePunchConnectionEstablished(id, peer: peer, now: now)
+              holePunchAccepts(id, peer: peer)
         else {
             slot.connection?.close(now: now)
             return
@@ -57,6 +57,8 @@ extension Swarm {
             peerStore.addAddresses([address], for: peer, now: now, keeping: connected)
         }
         events.append(.connectionEstablished(summary))
+        if slot.isRelayed && configuration.holePunch.isEnabled { holePunch.relayedSince[id] = now }
+        holePunchConnectionEstablished(id, now: now)
         openBuiltinStream(&slot, id: id, purpose: .identify, now: now)
         if let dial = slot.dial { dialSucceeded(dial, connection: id, peer: peer, slot: &slot, now: now) }
         relayConnected(peer, slot: &slot, id: id, now: now)
@@ -240,7 +242,7 @@ extension Swarm {
             }
             relayStreamAbandoned(protocolStream, purpose: nil, now: now)
             if !protocolStream.finished && protocolStream.isHolePunch {
-                holePunchStreamAbandoned(peer: slot.peer, refused: false, now: now)
+                holePunchStreamEnded(protocolStream, peer: slot.peer, reset: reset, now: now)
             }
         case .opening(let purpose)?:
             if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }

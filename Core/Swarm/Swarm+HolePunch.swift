@@ -21,7 +21,8 @@ extension Swarm {
         else { return }
         holePunch.sessions[peer] = HolePunchSession(
             relayed: id,
-            attempts: HolePunchAttempts(role: .initiator, relayedConnectionAt: now, policy: configuration.holePunch.attempts))
+            attempts: HolePunchAttempts(
+                role: .initiator, relayedConnectionAt: holePunch.relayedSince[id] ?? now, policy: configuration.holePunch.attempts))
         // The connection is being pumped (its machine is out of the slot): the stream is
         // opened from the work queue.
         relay.work.append(.startHolePunch(peer))
@@ -51,7 +52,8 @@ extension Swarm {
         guard configuration.holePunch.isEnabled, slot.isRelayed, let peer = slot.peer else { return nil }
         var session = holePunch.sessions[peer] ?? HolePunchSession(
             relayed: id,
-            attempts: HolePunchAttempts(role: .responder, relayedConnectionAt: now, policy: configuration.holePunch.attempts))
+            attempts: HolePunchAttempts(
+                role: .responder, relayedConnectionAt: holePunch.relayedSince[id] ?? now, policy: configuration.holePunch.attempts))
         guard session.relayed == id, let attempt = try? session.attempts.start(now: now) else { return nil }
         holePunch.sessions[peer] = session
         return .holePunchResponder(HolePunchResponder(
@@ -107,6 +109,18 @@ extension Swarm {
         holePunchAttemptFailed(peer, refused ? .protocolNotSupported : .streamFailed, now: now)
     }
 
+    /// A DCUtR stream ended before its machine decided. An initiator that sent SYNC only
+    /// waits for its timer (the responder may close the stream as soon as SYNC arrives):
+    /// it goes on without the stream. Anything else is a failed exchange.
+    mutating func holePunchStreamEnded(_ stream: ProtocolStream, peer: PeerID?, reset: Bool, now: Instant) {
+        if !reset, let peer, case .holePunchInitiator(let machine) = stream.machine, machine.nextDeadline != nil,
+           holePunch.sessions[peer] != nil {
+            holePunch.sessions[peer]?.waitingInitiator = machine
+            return
+        }
+        holePunchStreamAbandoned(peer: peer, refused: false, now: now)
+    }
+
     // MARK: Dials
 
     /// The upgrade role of a hole-punch socket, or of an inbound socket from an address
@@ -137,12 +151,17 @@ extension Swarm {
         }
     }
 
-    /// A hole-punch socket authenticated a peer: the punch succeeded when it is the one
-    /// expected; returns false when the connection must be closed (someone else).
-    mutating func holePunchConnectionEstablished(_ id: ConnectionID, peer authenticated: PeerID, now: Instant) -> Bool {
-        guard let peer = holePunch.dialPeers.removeValue(forKey: id) else { return true }
-        guard peer == authenticated, var session = holePunch.sessions[peer] else { return false }
-        guard let success = session.attempts.succeeded(now: now) else { return true }
+    /// Whether a connection that authenticated `peer` may stay: a hole-punch socket must
+    /// reach the peer its attempt is for.
+    func holePunchAccepts(_ id: ConnectionID, peer authenticated: PeerID) -> Bool {
+        holePunch.dialPeers[id].map { $0 == authenticated } ?? true
+    }
+
+    /// A hole-punch socket authenticated its peer: the punch succeeded.
+    mutating func holePunchConnectionEstablished(_ id: ConnectionID, now: Instant) {
+        guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer],
+              let success = session.attempts.succeeded(now: now)
+        else { return }
         let others = session.dials.subtracting([id])
         session.dials = []
         session.dialAddresses = []
@@ -156,7 +175,6 @@ extension Swarm {
             peer: peer, direct: id, relayed: session.relayed, attempt: success.attempt, timeToDirect: success.timeToDirect))
         holePunch.retiring.insert(session.relayed)
         retireRelayedConnectionIfIdle(session.relayed, now: now)
-        return true
     }
 
     /// Closes a relayed connection a direct one replaced, once it has no streams.
@@ -208,6 +226,7 @@ extension Swarm {
     /// A relayed connection closed: its session ends (a running attempt fails for good).
     mutating func holePunchRelayedConnectionClosed(_ id: ConnectionID, peer: PeerID, now: Instant) {
         holePunch.retiring.remove(id)
+        holePunch.relayedSince[id] = nil
         guard var session = holePunch.sessions[peer], session.relayed == id else { return }
         let running = session.attempts.currentAttempt != nil && !session.attempts.isFinished
         let failure = session.attempts.relayedConnectionClosed(now: now)
@@ -223,6 +242,13 @@ extension Swarm {
 
     /// Dial timeouts of the attempts.
     mutating func handleHolePunchTimeouts(now: Instant) {
+        for (peer, session) in holePunch.sessions {
+            if var machine = session.waitingInitiator, let deadline = machine.nextDeadline, deadline <= now {
+                holePunch.sessions[peer]?.waitingInitiator = nil
+                machine.handleTimeout(now: now)
+                while let event = machine.pollEvent() { applyHolePunch(event, peer: peer, now: now) }
+            }
+        }
         for (peer, session) in holePunch.sessions {
             guard let deadline = session.attempts.nextDeadline, deadline <= now else { continue }
             var changed = session

@@ -23,6 +23,12 @@ struct HolePunchSession {
     /// The sockets of the current attempt, and where they go.
     var dials: Set<ConnectionID> = []
     var dialAddresses: Set<SocketAddress> = []
+    /// The initiator's machine after its stream ended (the responder closes it on SYNC),
+    /// still waiting for its RTT/2 timer to say dial.
+    var waitingInitiator: HolePunchInitiator?
+
+    /// The attempt's dial timeout, or the waiting initiator's timer.
+    var nextDeadline: Instant? { attempts.nextDeadline.earliest(waitingInitiator?.nextDeadline) }
 }
 
 /// Hole punching state of the swarm.
@@ -32,6 +38,9 @@ struct SwarmHolePunchState {
     var sessions: [PeerID: HolePunchSession] = [:]
     /// The session each hole-punch socket belongs to.
     var dialPeers: [ConnectionID: PeerID] = [:]
+    /// When each established relayed connection came up: hole punching's time to direct
+    /// counts from there.
+    var relayedSince: [ConnectionID: Instant] = [:]
     /// Relayed connections a direct connection replaced: closed once they have no streams.
     var retiring: Set<ConnectionID> = []
     /// Outbound sockets bound to a listening port, with the address they went to: when the
@@ -41,7 +50,7 @@ struct SwarmHolePunchState {
     /// The earliest attempt deadline (a dial timeout).
     var nextDeadline: Instant? {
         var earliest: Instant?
-        for session in sessions.values { earliest = earliest.earliest(session.attempts.nextDeadline) }
+        for session in sessions.values { earliest = earliest.earliest(session.nextDeadline) }
         return earliest
     }
 }

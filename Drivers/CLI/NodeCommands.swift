@@ -23,6 +23,7 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Reserve on this relay (…/p2p/RELAY_ID; repeatable) and print each circuit address once granted.")
     var relay: [String] = []
 
+    @OptionGroup var holePunch: HolePunchOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -33,6 +34,7 @@ struct ListenCommand: AsyncParsableCommand {
             var configuration = SwarmConfiguration()
             configuration.maximumConnectionsPerPeer = maxConnectionsPerPeer
             configuration.maximumConnections = maxConnections
+            try holePunch.apply(to: &configuration)
             NodeCommandSupport.raiseDescriptorLimit()
             let node = try Node(identityKey: identity, configuration: configuration)
             try await NodeCommandSupport.listen(node, on: serving.listen, out: out, json: output.json)
@@ -57,6 +59,9 @@ struct PingCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How many pings.")
     var count = 1
 
+    @Option(name: .long, help: "Seconds between pings.")
+    var interval: Double = 1
+
     @OptionGroup var client: ClientOptions
     @OptionGroup var output: OutputOptions
 
@@ -64,14 +69,20 @@ struct PingCommand: AsyncParsableCommand {
         let out = Output(json: output.json)
         try await reportingFailures(json: output.json) {
             guard count > 0 else { throw CommandFailure("--count must be positive") }
+            guard interval >= 0 else { throw CommandFailure("--interval must not be negative") }
             try await client.withConnectedNode(to: address) { node, connection in
-                let sequence = Counter()
-                _ = try await node.ping(connection.peer, count: count) { time in
-                    let number = sequence.next()
+                let peer = connection.peer
+                for number in 1...count {
+                    if number > 1 { try await Task.sleep(for: .seconds(interval)) }
+                    // A ping goes over a direct connection when there is one (the swarm
+                    // prefers it), else through the relay.
+                    let tier = try await node.connections().contains { $0.peer == peer && !$0.isRelayed } ? "direct" : "relay"
+                    let times = try await node.ping(peer, count: 1)
+                    let time = times.first ?? .zero
                     let milliseconds = Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15
                     out.emit(
-                        "ping \(number): \(String(format: "%.3f", milliseconds)) ms from \(connection.peer)",
-                        fields: ["seq": number, "rtt_ms": milliseconds, "peer_id": connection.peer.description])
+                        "ping \(number): \(String(format: "%.3f", milliseconds)) ms from \(peer) (\(tier))",
+                        fields: ["seq": number, "rtt_ms": milliseconds, "peer_id": peer.description, "tier": tier])
                 }
             }
         }
@@ -149,6 +160,11 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Give up after this many seconds.")
     var timeout: Double = 30
 
+    @Option(name: .long, help: "Also listen on this address (repeatable): dials then leave from its port, which hole punching needs.")
+    var listen: [String] = []
+
+    @OptionGroup var holePunch: HolePunchOptions
+
     /// Starts a node, dials `address`, runs `body`, and stops the node, failing after
     /// `timeout` seconds.
     func withConnectedNode(
@@ -163,7 +179,10 @@ struct ClientOptions: ParsableArguments {
             var generator = SecureRandomNumberGenerator()
             identity = PrivateKey.generateEd25519(using: &generator)
         }
-        let node = try Node(identityKey: identity)
+        var configuration = SwarmConfiguration()
+        try holePunch.apply(to: &configuration)
+        let node = try Node(identityKey: identity, configuration: configuration)
+        for text in listen { _ = try await node.listen(on: try NodeCommandSupport.multiaddr(text)) }
         let seconds = timeout
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in

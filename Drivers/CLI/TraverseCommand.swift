@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraverseCore
 
 /// `traverse`: the command-line front of Traverse.
 @main
@@ -19,6 +20,30 @@ struct ServingOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Print only addresses (listen, circuit, metrics), not a line per event.")
     var quiet = false
+}
+
+/// Hole punching settings of a node command.
+struct HolePunchOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also hole-punch to addresses of this scope (repeatable): documentation, private, cgnat. Default: public only.",
+            discussion: "For NAT labs, whose 'public' side uses the documentation ranges (RFC 5737)."))
+    var holePunchScope: [String] = []
+
+    /// Applies the options to `configuration`.
+    func apply(to configuration: inout SwarmConfiguration) throws {
+        for name in holePunchScope {
+            let scope: IPAddressScope
+            switch name {
+            case "documentation": scope = .documentation
+            case "private": scope = .privateNetwork
+            case "cgnat": scope = .carrierGradeNAT
+            default: throw CommandFailure("--hole-punch-scope: expected documentation, private or cgnat, got \(name)")
+            }
+            configuration.holePunch.exchange.addressSelection.acceptedScopes.insert(scope)
+        }
+    }
 }
 
 /// Options every command shares.

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// Hole punching through real Linux NATs (`Interop/natlab/natlab.sh`: a relay on a public
+/// subnet, hosts A and B each behind its own NAT). Needs root and network namespaces; the
+/// suite is skipped elsewhere (`scripts/test.sh` says so). Each test builds the lab and
+/// removes it.
+///
+/// B runs `traverse listen` with a reservation on the relay; A runs `traverse ping` to B's
+/// circuit address, listening on a port of its own (hole punching dials from it). The
+/// lab's public side uses the documentation ranges, hence `--hole-punch-scope documentation`.
+@Suite(.serialized, .enabled(if: NATLab.isAvailable, "needs root, ip netns and iptables (Interop/natlab/natlab.sh check)"))
+struct NATLabTests {
+    /// The relay and B in a fresh lab; returns them and B's circuit address.
+    static func relayAndListener(mode: String) throws -> (relay: LabProcess, listener: LabProcess, circuit: String) {
+        try NATLab.up(mode)
+        // Every A comes from natA's one address: the default per-IP circuit rate (8 a
+        // minute) would refuse the later trials.
+        let relay = try LabProcess(host: "relay", [
+            "relay", "--key", "/tmp/tv-natlab-relay.key", "--listen", "/ip4/0.0.0.0/tcp/4001", "--circuit-rate", "1000",
+        ])
+        let relayAddress = try relay.first { $0.hasPrefix("/ip4/203.0.113.10/") ? $0 : nil }
+        let listener = try LabProcess(host: "hostB", [
+            "listen", "--key", "/tmp/tv-natlab-b.key", "--listen", "/ip4/0.0.0.0/tcp/4001", "--relay", relayAddress,
+            "--hole-punch-scope", "documentation", "--json",
+        ])
+        let circuit = try listener.first { line -> String? in
+            guard let range = line.range(of: #"/ip4/203\.0\.113\.10/tcp/4001/p2p/\w+/p2p-circuit/p2p/\w+"#, options: .regularExpression)
+            else { return nil }
+            return String(line[range])
+        }
+        return (relay, listener, circuit)
+    }
+
+    /// `traverse ping` from A: the tier of every ping, in order (nil: the command failed).
+    static func pingFromA(_ circuit: String, port: Int, count: Int, interval: Double) throws -> [String]? {
+        let ping = try LabProcess(host: "hostA", [
+            "ping", circuit, "--count", "\(count)", "--interval", "\(interval)", "--listen", "/ip4/0.0.0.0/tcp/\(port)",
+            "--hole-punch-scope", "documentation", "--json", "--timeout", "30",
+        ])
+        let lines = try ping.allLines(afterExit: 40)
+        let tiers = lines.compactMap(\.jsonObject).compactMap { $0["tier"] as? String }
+        guard tiers.count == count else {
+            Issue.record("ping from A on port \(port): \(lines)")
+            return nil
+        }
+        return tiers
+    }
+
+    @Test func coneNATsHolePunchToDirect() throws {
+        defer { NATLab.down() }
+        let (relay, listener, circuit) = try Self.relayAndListener(mode: "cone")
+        defer { listener.terminate(); relay.terminate() }
+        let trials = 20
+        var direct = 0
+        for trial in 0..<trials {
+            // A fresh A each time (new key, new port, so no conntrack entry is reused).
+            let tiers = try #require(try Self.pingFromA(circuit, port: 4200 + trial, count: 3, interval: 0.3))
+            if tiers.last == "direct" { direct += 1 }
+        }
+        // B (the DCUtR initiator) logs each upgrade with its time from relayed to direct.
+        let upgrades = listener.currentLines.compactMap(\.jsonObject).filter { $0["event"] as? String == "hole_punch_succeeded" }
+        let times = upgrades.compactMap { $0["time_to_direct_ms"] as? Double }.sorted()
+        let attempts = upgrades.compactMap { $0["attempt"] as? Int }
+        let median = times.isEmpty ? .nan : times[times.count / 2]
+        print("NAT lab cone: \(direct)/\(trials) direct; time to direct median \(String(format: "%.1f", median)) ms, "
+              + "max \(String(format: "%.1f", times.last ?? .nan)) ms; attempts \(attempts)")
+        #expect(direct == trials)
+        #expect(upgrades.count == trials)
+        #expect(attempts.allSatisfy { $0 == 1 })
+    }
+
+    @Test func symmetricNATsStayRelayedAndDeliver() throws {
+        defer { NATLab.down() }
+        let (relay, listener, circuit) = try Self.relayAndListener(mode: "symmetric")
+        defer { listener.terminate(); relay.terminate() }
+        // Every ping is delivered, through the relay, while the punch fails behind it.
+        let tiers = try #require(try Self.pingFromA(circuit, port: 4300, count: 20, interval: 0.1))
+        print("NAT lab symmetric: \(tiers.count)/20 delivered, tiers \(Set(tiers))")
+        #expect(tiers.count == 20)
+        #expect(tiers.allSatisfy { $0 == "relay" })
+        #expect(!listener.currentLines.contains { $0.contains("hole_punch_succeeded") })
+    }
+}
