@@ -51,6 +51,7 @@ from libp2p.peer.peerinfo import PeerInfo
 from libp2p.perf import PerfService
 from libp2p.rcmgr import ResourceManager
 from libp2p.rcmgr.connection_limits import new_connection_limits_with_defaults
+from libp2p.relay.circuit_v2.dcutr import DCUtRProtocol
 from libp2p.relay.circuit_v2.config import (
     DEFAULT_MAX_CIRCUIT_BYTES,
     DEFAULT_MAX_CIRCUIT_CONNS,
@@ -596,8 +597,12 @@ async def run_listen(args, key_pair):
     host = build_host(key_pair)
     host.get_network().register_notifee(EventNotifee())
     listen_addr = Multiaddr(args.listen)
-    async with host.run(listen_addrs=[listen_addr]):
+    async with host.run(listen_addrs=[listen_addr]), contextlib.AsyncExitStack() as stack:
         await serve_app_protocols(host)
+        if args.dcutr:
+            # py-libp2p's DCUtR: it answers /libp2p/dcutr and drives hole punches on its
+            # relayed connections itself (every 2 s).
+            await stack.enter_async_context(background_trio_service(DCUtRProtocol(host)))
         if relay is None:
             return await serve_until_stop(args, listening_line(args, host))
         # The STOP side: py-libp2p's CircuitV2Protocol (no HOP) takes relayed
@@ -1165,6 +1170,8 @@ async def run_dial(args, key_pair):
     host = build_host(key_pair)
     listen_addrs = [] if args.no_listen else [Multiaddr(args.listen)]
     async with host.run(listen_addrs=listen_addrs), contextlib.AsyncExitStack() as stack:
+        if args.dcutr:
+            await stack.enter_async_context(background_trio_service(DCUtRProtocol(host)))
         if relayed:
             # py-libp2p's host dial skips /p2p-circuit addresses: its CircuitV2Transport
             # dials them (connects to the relay, then HOP CONNECT on a new stream). With
@@ -1212,6 +1219,10 @@ async def run_dial(args, key_pair):
                 emit(await timed("identify-push", args.timeout, op_push_identify, host, peer))
             if args.ping:
                 emit(await timed("ping", args.timeout, op_ping, host, peer, args.ping))
+            for _ in range(args.ping_rounds):
+                # One stream per round: "relayed" says which connection carried it.
+                await trio.sleep(args.ping_interval)
+                emit(await timed("ping", args.timeout, op_ping, host, peer, 1))
             if args.echo is not None:
                 emit(await timed("echo", args.timeout, op_echo, host, peer, args.echo))
             if args.perf_upload is not None or args.perf_download is not None:
@@ -1323,6 +1334,7 @@ def parse_args(argv):
         help="also reserve a slot on this circuit relay v2 (MADDR ends with /p2p/RELAY_ID) and take relayed connections",
     )
     listen.add_argument("--timeout", type=float, default=60.0, help="seconds for the reservation (--relay)")
+    listen.add_argument("--dcutr", action="store_true", help="run py-libp2p's DCUtR (hole punching) service")
 
     relay = sub.add_parser("relay", help="a circuit relay v2 relay (HOP) until stdin EOF or SIGTERM/SIGINT")
     identity_options(relay)
@@ -1356,6 +1368,9 @@ def parse_args(argv):
     dial.add_argument("--identify", action="store_true")
     dial.add_argument("--push-identify", action="store_true", help="push our identify to the peer")
     dial.add_argument("--ping", type=int, metavar="N")
+    dial.add_argument("--ping-rounds", type=int, default=0, metavar="K", help="K more pings, each on a new stream")
+    dial.add_argument("--ping-interval", type=float, default=0.5, metavar="S", help="seconds before each round")
+    dial.add_argument("--dcutr", action="store_true", help="run py-libp2p's DCUtR (hole punching) service")
     dial.add_argument("--echo", type=int, metavar="BYTES")
     dial.add_argument("--perf-upload", type=int, metavar="N")
     dial.add_argument("--perf-download", type=int, metavar="N")

@@ -60,11 +60,12 @@ final class LabProcess: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var finished = false
 
-    /// Runs `traverse ARGUMENTS` in the namespace of lab host `host` (`relay`, `hostA`, `hostB`).
-    init(host: String, _ arguments: [String]) throws {
-        guard let traverse = NATLab.traverse else { throw NATLabError("no traverse executable") }
+    /// Runs `traverse ARGUMENTS` (or `executable ARGUMENTS`) in the namespace of lab host
+    /// `host` (`relay`, `hostA`, `hostB`).
+    init(host: String, executable: String? = nil, _ arguments: [String]) throws {
+        guard let program = executable ?? NATLab.traverse else { throw NATLabError("no traverse executable") }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ip", "netns", "exec", "tv-\(host)", traverse] + arguments
+        process.arguments = ["ip", "netns", "exec", "tv-\(host)", program] + arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -132,8 +133,13 @@ final class LabProcess: @unchecked Sendable {
         return lines
     }
 
+    /// Stops the process: SIGTERM, then SIGKILL if it is still there after 5 s.
     func terminate() {
-        if process.isRunning { process.terminate() }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

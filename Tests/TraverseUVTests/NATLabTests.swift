@@ -81,4 +81,58 @@ struct NATLabTests {
         #expect(tiers.allSatisfy { $0 == "relay" })
         #expect(!listener.currentLines.contains { $0.contains("hole_punch_succeeded") })
     }
+
+    // MARK: With py-libp2p 0.8.1
+
+    /// py-libp2p's `peer.py` in lab host `host`.
+    static func pyPeer(host: String, _ arguments: [String]) throws -> LabProcess {
+        let python = try #require(PyPeerProcess.python, "no py-libp2p venv")
+        return try LabProcess(
+            host: host, executable: python,
+            [PyPeerProcess.repository.appendingPathComponent("Interop/py/peer.py").path] + arguments)
+    }
+
+    @Test(.enabled(if: PyPeerProcess.isAvailable)) func traverseHolePunchesToPy() throws {
+        defer { NATLab.down() }
+        try NATLab.up("cone")
+        let relay = try LabProcess(host: "relay", ["relay", "--key", "/tmp/tv-natlab-relay.key", "--listen", "/ip4/0.0.0.0/tcp/4001"])
+        defer { relay.terminate() }
+        let relayAddress = try relay.first { $0.hasPrefix("/ip4/203.0.113.10/") ? $0 : nil }
+        // py (B) holds the reservation and runs its DCUtR service: it is the initiator.
+        let py = try Self.pyPeer(host: "hostB", [
+            "listen", "--listen", "/ip4/0.0.0.0/tcp/4001", "--relay", relayAddress, "--dcutr", "--ignore-stdin",
+        ])
+        defer { py.terminate() }
+        let circuit = try py.first { line -> String? in
+            guard let range = line.range(of: #"/ip4/203\.0\.113\.10/tcp/4001/p2p/\w+/p2p-circuit/p2p/\w+"#, options: .regularExpression)
+            else { return nil }
+            return String(line[range])
+        }
+        // py first dials the LAN address it learned (10 s in go's lab notes), then punches.
+        let tiers = try #require(try Self.pingFromA(circuit, port: 4600, count: 50, interval: 0.5))
+        let firstDirect = tiers.firstIndex(of: "direct")
+        print("NAT lab, Traverse A -> py B: first direct ping \(firstDirect.map { "#\($0 + 1) (~\(Double($0) * 0.5) s)" } ?? "none") of \(tiers.count)")
+        #expect(firstDirect != nil)
+        #expect(tiers.last == "direct")
+    }
+
+    @Test(.enabled(if: PyPeerProcess.isAvailable)) func pyHolePunchesToTraverse() throws {
+        defer { NATLab.down() }
+        let (relay, listener, circuit) = try Self.relayAndListener(mode: "cone")
+        defer { listener.terminate(); relay.terminate() }
+        // py (A) dials through the relay and serves DCUtR: Traverse (B) initiates.
+        let py = try Self.pyPeer(host: "hostA", [
+            "dial", circuit, "--listen", "/ip4/0.0.0.0/tcp/4700", "--dcutr", "--ping", "1", "--ping-rounds", "6",
+            "--ping-interval", "0.5", "--timeout", "20",
+        ])
+        defer { py.terminate() }
+        let pings = try py.allLines(afterExit: 60).compactMap(\.jsonObject).filter { $0["op"] as? String == "ping" }
+        let relayed = pings.map { $0["relayed"] as? Bool ?? false }
+        let upgrade = listener.currentLines.compactMap(\.jsonObject).first { $0["event"] as? String == "hole_punch_succeeded" }
+        print("NAT lab, py A -> Traverse B: pings relayed \(relayed); time to direct \(upgrade?["time_to_direct_ms"] ?? "none") ms")
+        #expect(pings.count == 7)
+        #expect(pings.allSatisfy { $0["error"] == nil })
+        #expect(relayed.last == false)
+        #expect(upgrade?["attempt"] as? Int == 1)
+    }
 }
