@@ -23,7 +23,7 @@ import DequeModule
 /// **Loss.** NATS core delivers one publisher's messages in order but may drop them under a
 /// slow consumer. DATA and CLOSE carry sequence numbers; WINDOW carries how many sequenced
 /// frames its sender has sent. A gap or duplicate fails the pipe (`sequenceGap`,
-/// `duplicateFrame`) and resets it; there is no retransmission (see NATS-NOTES.md). A lost
+/// `duplicateFrame`) and resets it; there is no retransmission (see docs/nats.md). A lost
 /// WINDOW is repaired by the next one (limits are absolute), a lost OPEN/ACCEPT by the open
 /// timeout, a lost RESET by the idle timeout.
 ///
