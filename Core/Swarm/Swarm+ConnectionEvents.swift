@@ -24,7 +24,10 @@ extension Swarm {
                 streamEnded(&slot, id: id, stream: stream, reset: false, now: now)
             case .roundTripTime(let time):
                 events.append(.roundTripTime(id, time))
-                if let peer = slot.peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
+                if let peer = slot.peer {
+                    peerStore.setRoundTripTime(time, for: peer, now: now)
+                    if !slot.isRelayed { autoRelayRoundTrip(peer, time, now: now) }
+                }
             case .remoteGoingAway:
                 slot.remoteGoingAway = true
             case .closed(let reason):

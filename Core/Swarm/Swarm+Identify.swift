@@ -33,6 +33,7 @@ extension Swarm {
     /// A peer's identify message (or push) arrived on one of its connections.
     mutating func identified(_ peer: PeerID, info: IdentifyInfo, isPush: Bool, now: Instant) {
         peerStore.apply(info, from: peer, now: now, keeping: isConnectedPeer)
+        discoverRelay(peer, info: info)
         events.append(.peerIdentified(peer, info))
         guard !isPush, let observed = info.observedAddress else { return }
         if observedAddresses[observed] == nil, observedAddresses.count >= configuration.maximumObservedAddresses {

@@ -95,6 +95,7 @@ extension Swarm {
         let own = relayAddresses.compactMap { try? $0.encapsulate(.p2pCircuit).encapsulate(.p2p(localPeer)) }
         events.append(.reservationAccepted(relay: info.relay, info, addresses: own))
         if addressesChanged { relay.work.append(.listenAddressesChanged) }
+        autoRelayReservationGranted(info.relay, now: now)
     }
 
     /// A reservation failed or was lost: refusals are final, anything else is tried
@@ -115,6 +116,7 @@ extension Swarm {
             events.append(.reservationFailed(relay: relayPeer, failure, retryAt: now + delay))
         }
         if hadAddresses { relay.work.append(.listenAddressesChanged) }
+        autoRelayReservationFailed(relayPeer, now: now)
     }
 
     /// Refreshes reservations that are due and retries those that wait.

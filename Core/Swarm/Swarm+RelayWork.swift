@@ -22,6 +22,8 @@ extension Swarm {
                 listenAddressesChanged(now: now)
             case .startHolePunch(let peer):
                 runHolePunchAttempt(peer, now: now)
+            case .maintainReservations:
+                maintainReservations(now: now)
             }
         }
     }

@@ -69,6 +69,8 @@ public struct Swarm {
     var readScratch: [UInt8] = []
     /// Circuit Relay v2: the hop role's resources and circuits, the client's reservations.
     var relay = SwarmRelayState()
+    /// AutoRelay: relay candidates, their records, the next health check.
+    var autoRelay = SwarmAutoRelayState()
     /// DCUtR: hole punches in progress and the relayed connections they replaced.
     var holePunch = SwarmHolePunchState()
     /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
@@ -100,6 +102,7 @@ public struct Swarm {
         if configuration.relay.enablesHop {
             relay.resources = RelayResources(configuration: configuration.relay.hop, now: now)
         }
+        startAutoRelay(now: now)
     }
 
     // MARK: - Draining
@@ -175,6 +178,7 @@ public struct Swarm {
         }
         earliest = earliest.earliest(resolutionDeadline)
         earliest = earliest.earliest(holePunch.nextDeadline)
+        if configuration.autoRelay.isEnabled { earliest = earliest.earliest(autoRelay.nextCheck) }
         return earliest.earliest(relayDeadline)
     }
 
@@ -207,6 +211,7 @@ public struct Swarm {
         handleResolutionTimeouts(now: now)
         handleRelayTimeouts(now: now)
         handleHolePunchTimeouts(now: now)
+        handleAutoRelayTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {

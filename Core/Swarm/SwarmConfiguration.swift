@@ -54,6 +54,8 @@ public struct SwarmConfiguration: Sendable {
     /// Circuit Relay v2: roles (a client that accepts relayed connections by default; add
     /// `.hop` to relay for others), the relay's limits and the client's settings.
     public var relay = RelayConfiguration()
+    /// AutoRelay: reservations kept on the best healthy relays (off by default).
+    public var autoRelay = AutoRelayConfiguration()
     /// DCUtR: hole punching relayed connections into direct ones.
     public var holePunch = HolePunchSwarmConfiguration()
     /// Whether outgoing TCP connections are bound to a listening port (`SO_REUSEPORT`), so a

@@ -45,6 +45,8 @@ enum RelayWork {
     case listenAddressesChanged
     /// Start the next DCUtR attempt with this peer on its relayed connection.
     case startHolePunch(PeerID)
+    /// AutoRelay: reserve on other relays until enough are held.
+    case maintainReservations
 }
 
 /// A CONNECT the relay admitted, waiting for the target's STOP answer.

@@ -20,7 +20,7 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The most connections in all.")
     var maxConnections = SwarmConfiguration().maximumConnections
 
-    @Option(name: .long, help: "Reserve on this relay (…/p2p/RELAY_ID; repeatable) and print each circuit address once granted.")
+    @Option(name: .long, help: "A relay to reserve on (…/p2p/RELAY_ID; repeatable): reservations are kept on two of them, moved when one fails; each circuit address is printed once granted.")
     var relay: [String] = []
 
     @OptionGroup var holePunch: HolePunchOptions
@@ -35,12 +35,19 @@ struct ListenCommand: AsyncParsableCommand {
             configuration.maximumConnectionsPerPeer = maxConnectionsPerPeer
             configuration.maximumConnections = maxConnections
             try holePunch.apply(to: &configuration)
+            // AutoRelay keeps reservations on the best two of the relays named, and moves
+            // one to another when its relay fails.
+            let relays = try relay.map(NodeCommandSupport.multiaddr)
+            for address in relays where address.peerID == nil || address.isCircuit {
+                throw CommandFailure("--relay \(address): expected a relay address ending with /p2p/RELAY_ID")
+            }
+            configuration.autoRelay.isEnabled = !relays.isEmpty
+            configuration.autoRelay.relays = relays
+            configuration.autoRelay.discoversRelays = false
             NodeCommandSupport.raiseDescriptorLimit()
             let node = try Node(identityKey: identity, configuration: configuration)
             try await NodeCommandSupport.listen(node, on: serving.listen, out: out, json: output.json)
-            let relays = try relay.map(NodeCommandSupport.multiaddr)
             let logger = Task { await NodeEventLog(out: out, quiet: serving.quiet).run(node.events) }
-            for address in relays { try await node.reserve(on: address) }
             await NodeCommandSupport.waitForTerminationSignal()
             await node.stop()
             logger.cancel()

@@ -218,6 +218,15 @@ public final class Node: Sendable {
         }
     }
 
+    /// The health of the relays AutoRelay knows (reserved or not, healthy, latency,
+    /// success rate, consecutive failures, live circuits through each).
+    public func relayHealthStatus() async throws(NodeError) -> [RelayHealth] {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<[RelayHealth], any Error>) in
+            continuation.resume(returning: runtime.swarm.relayHealthStatus(now: runtime.now))
+        }
+    }
+
     /// The relay's figures now (reservations, circuits, bytes relayed, connections).
     public func relayStatistics() async throws(NodeError) -> RelayStatistics {
         let runtime = self.runtime
