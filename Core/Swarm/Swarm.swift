@@ -71,6 +71,8 @@ public struct Swarm {
     var relay = SwarmRelayState()
     /// DCUtR: hole punches in progress and the relayed connections they replaced.
     var holePunch = SwarmHolePunchState()
+    /// The NATS tier: the server connection and the pipes' connections.
+    var nats = SwarmNATSState()
     /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
     let startedAt: Instant
 
@@ -100,6 +102,7 @@ public struct Swarm {
         if configuration.relay.enablesHop {
             relay.resources = RelayResources(configuration: configuration.relay.hop, now: now)
         }
+        connectToNATSServer(now: now)
     }
 
     // MARK: - Draining
@@ -125,9 +128,18 @@ public struct Swarm {
                 continue
             }
             transmitQueued.remove(id)
+            if id == nats.socket {
+                if transmitNATS(into: &buffer) { return id }
+                continue
+            }
             if connections[id]?.circuit != nil {
                 // A relayed connection's bytes go into its relay stream, not to a socket.
                 pumpCircuit(id)
+                continue
+            }
+            if connections[id]?.natsCarrier != nil {
+                // A NATS connection's bytes go into its pipe.
+                pumpNATSPipe(id)
                 continue
             }
             guard var slot = connections.removeValue(forKey: id) else { continue }
@@ -175,6 +187,7 @@ public struct Swarm {
         }
         earliest = earliest.earliest(resolutionDeadline)
         earliest = earliest.earliest(holePunch.nextDeadline)
+        earliest = earliest.earliest(nats.nextDeadline)
         return earliest.earliest(relayDeadline)
     }
 
@@ -207,6 +220,7 @@ public struct Swarm {
         handleResolutionTimeouts(now: now)
         handleRelayTimeouts(now: now)
         handleHolePunchTimeouts(now: now)
+        handleNATSTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {
@@ -259,7 +273,10 @@ public struct Swarm {
     public var connectionCount: Int { connections.count }
 
     /// Whether `shutdown` was called and every socket is closed.
-    public var isIdle: Bool { isShutDown && connections.isEmpty && dials.isEmpty }
+    public var isIdle: Bool { isShutDown && connections.isEmpty && dials.isEmpty && nats.socket == nil }
+
+    /// Whether the NATS tier's server connection is up (connected and subscribed).
+    public var isNATSConnected: Bool { nats.isReady }
 }
 
 /// A listener and the addresses it listens on.
