@@ -296,7 +296,7 @@ extension Swarm {
     // MARK: Pipe connections' bytes
 
     /// Moves a pipe connection's bytes to and from its pipe: its output as far as the
-    /// pipe's credit takes it, then (only once all output went) what the peer sent. When the
+    /// pipe's credit takes it, and what the peer sent. When the
     /// pipe ends the connection's transport is closed; when the connection closes, the pipe
     /// is half-closed after its last bytes.
     mutating func pumpNATSPipe(_ id: ConnectionID) {
@@ -331,7 +331,11 @@ extension Swarm {
                 carrier.outboundOffset += written
                 if written > 0 { progressed = true }
             }
-            if !carrier.hasPendingOutbound && !slot.isClosing {
+            // Reads go on while output waits for the peer's credit: both sides waiting for
+            // credit with neither reading would deadlock (credit comes back only when the
+            // reader reads). The connection's output stays bounded meanwhile: it is polled
+            // only once `outbound` went, and Yamux's windows bound what it makes.
+            if !slot.isClosing {
                 readScratch.removeAll(keepingCapacity: true)
                 switch try? nats.transport!.read(pipe, into: &readScratch, maximum: 64 * 1024, now: now) {
                 case .bytes(let count)? where count > 0:
