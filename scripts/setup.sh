@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # iproute2 and iptables build the NAT lab (Interop/natlab) the NAT tests run in, as root.
-packages=(libsodium-dev libuv1-dev libsecp256k1-dev pkg-config iproute2 iptables)
+# nats-server is the NATS server the NATS tier tests start (/usr/sbin/nats-server).
+packages=(libsodium-dev libuv1-dev libsecp256k1-dev pkg-config iproute2 iptables nats-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

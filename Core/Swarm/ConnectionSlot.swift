@@ -34,6 +34,18 @@ struct ConnectionSlot {
     }
     /// Boxed: most connections are not relayed, and the slot is stored inline.
     private var circuitBox: CopyOnWriteBox<CircuitTransport>?
+    /// The NATS pipe that carries a connection of the NATS tier; `nil` otherwise.
+    var natsCarrier: NATSPipeCarrier? {
+        get { natsCarrierBox?.value }
+        _modify {
+            var value = natsCarrierBox?.value
+            natsCarrierBox = nil
+            defer { natsCarrierBox = value.map(CopyOnWriteBox.init) }
+            yield &value
+        }
+    }
+    /// Boxed like the circuit.
+    private var natsCarrierBox: CopyOnWriteBox<NATSPipeCarrier>?
     /// The dial this socket is an attempt of, and the address it tried.
     let dial: DialID?
     let dialedAddress: Multiaddr?
@@ -51,7 +63,7 @@ struct ConnectionSlot {
     init(
         phase: Phase, connection: Connection?, direction: ConnectionDirection,
         remoteSocket: SocketAddress?, localSocket: SocketAddress?, circuit: CircuitTransport? = nil,
-        dial: DialID?, dialedAddress: Multiaddr?, listener: ListenerID?
+        natsCarrier: NATSPipeCarrier? = nil, dial: DialID?, dialedAddress: Multiaddr?, listener: ListenerID?
     ) {
         self.phase = phase
         self.connection = connection
@@ -59,6 +71,7 @@ struct ConnectionSlot {
         self.remoteSocket = remoteSocket
         self.localSocket = localSocket
         self.circuitBox = circuit.map(CopyOnWriteBox.init)
+        self.natsCarrierBox = natsCarrier.map(CopyOnWriteBox.init)
         self.dial = dial
         self.dialedAddress = dialedAddress
         self.listener = listener
@@ -74,9 +87,22 @@ struct ConnectionSlot {
         return nil
     }
 
-    /// The peer's address: its socket address, or the circuit address through the relay.
+    /// The peer's address: its socket address, the circuit address through the relay, or
+    /// `/p2p/PEER` through NATS.
     var remoteAddress: Multiaddr {
-        circuit?.remoteAddress ?? remoteSocket?.tcpMultiaddr ?? Multiaddr()
+        circuit?.remoteAddress ?? natsCarrier?.remoteAddress ?? remoteSocket?.tcpMultiaddr ?? Multiaddr()
+    }
+
+    /// The address identify reports as observed: none through NATS (no socket to see).
+    var observedAddress: Multiaddr? {
+        natsCarrier == nil ? remoteAddress : nil
+    }
+
+    /// Which tier carries the connection.
+    var tier: ConnectionTier {
+        if circuit != nil { return .relay }
+        if natsCarrier != nil { return .nats }
+        return .direct
     }
 
     /// This side's socket address, or the relay's address for a relayed connection.
@@ -86,7 +112,7 @@ struct ConnectionSlot {
 
     /// The peer's IP address, for per-IP limits; `nil` for a relayed connection.
     var remoteIP: IPAddress? {
-        guard circuit == nil, let remoteSocket else { return nil }
+        guard circuit == nil, natsCarrier == nil, let remoteSocket else { return nil }
         switch remoteSocket {
         case .ipv4(let address, _): return .ipv4(address)
         case .ipv6(let address, _): return .ipv6(address)

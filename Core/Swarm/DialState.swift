@@ -10,6 +10,8 @@ struct DialState {
     var pendingResolutions = 0
     var attempts: Set<ConnectionID> = []
     var failures: [DialAttemptFailure] = []
+    /// Whether the NATS tier was tried (its attempt comes last, once).
+    var natsAttempted = false
     let deadline: Instant
     /// When the next address is tried even though attempts are running.
     var nextAttemptAt: Instant?

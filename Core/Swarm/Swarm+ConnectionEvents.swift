@@ -42,8 +42,11 @@ extension Swarm {
     ) {
         let peer = establishment.remotePeer
         let existing = connectionsByPeer[peer] ?? []
+        // A circuit's or a pipe's peer was only named (by the relay, or by the pipe's OPEN):
+        // the Noise handshake must have proven that very peer.
         let expectedThroughRelay = slot.circuit.map { $0.peer == peer } ?? true
-        guard peer != localPeer, expectedThroughRelay, existing.count < configuration.maximumConnectionsPerPeer,
+        let expectedThroughNATS = slot.natsCarrier.map { $0.peer == peer } ?? true
+        guard peer != localPeer, expectedThroughRelay, expectedThroughNATS, existing.count < configuration.maximumConnectionsPerPeer,
               holePunchAccepts(id, peer: peer)
         else {
             slot.connection?.close(now: now)
@@ -51,12 +54,12 @@ extension Swarm {
         }
         let summary = ConnectionSummary(
             id: id, peer: peer, direction: slot.direction, remoteAddress: slot.remoteAddress,
-            localAddress: slot.localAddress, relay: slot.relayInfo)
+            localAddress: slot.localAddress, relay: slot.relayInfo, tier: slot.tier)
         slot.phase = .established(summary)
         connectionsByPeer[peer] = existing + [id]
         let connected = isConnectedPeer
         peerStore.setPublicKey(establishment.remotePublicKey, for: peer, now: now, keeping: connected)
-        if slot.direction == .outbound, let address = slot.dialedAddress {
+        if slot.direction == .outbound, slot.natsCarrier == nil, let address = slot.dialedAddress {
             peerStore.addAddresses([address], for: peer, now: now, keeping: connected)
         }
         events.append(.connectionEstablished(summary))
@@ -74,7 +77,7 @@ extension Swarm {
         switch name {
         case StreamProtocolID.identify:
             machine = try? .identifyWriter(IdentifyResponder(
-                info: localIdentifyInfo(), observedAddress: slot.remoteAddress))
+                info: localIdentifyInfo(), observedAddress: slot.observedAddress))
         case StreamProtocolID.identifyPush:
             machine = .identifyReader(
                 IdentifyRequester(now: now, expectedPeer: slot.peer, timeout: configuration.protocolTimeout), isPush: true)
@@ -119,7 +122,7 @@ extension Swarm {
             machine = .identifyReader(
                 IdentifyRequester(now: now, expectedPeer: slot.peer, timeout: configuration.protocolTimeout), isPush: false)
         case .identifyPush:
-            guard let writer = try? IdentifyResponder(info: localIdentifyInfo(), observedAddress: slot.remoteAddress) else {
+            guard let writer = try? IdentifyResponder(info: localIdentifyInfo(), observedAddress: slot.observedAddress) else {
                 try? slot.connection?.reset(stream, now: now)
                 slot.streams.removeValueReleasingEmptyStorage(forKey: stream)
                 return
@@ -317,7 +320,9 @@ extension Swarm {
             holePunchDialFailed(id, now: now)
         } else if let dial = slot.dial, let address = slot.dialedAddress {
             relay.circuitsAwaitingRelay[slot.circuit?.relay ?? localPeer]?.removeAll { $0 == id }
-            attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .upgrade(reason)), now: now)
+            // A pipe that failed under the upgrade says more than the upgrade's end.
+            let failure: DialAttemptFailureReason = slot.natsCarrier?.failure.map { .nats($0) } ?? .upgrade(reason)
+            attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: failure), now: now)
         }
     }
 }

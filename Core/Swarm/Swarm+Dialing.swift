@@ -41,6 +41,11 @@ extension Swarm {
             return id
         }
         if reusingConnection, let peer = expectedPeer, joinExistingDialOrConnection(id, peer: peer) { return id }
+        if configuration.nats != nil, let peer = expectedPeer, address.components.count == 1 {
+            // Only `/p2p/ID`: the known addresses, then NATS.
+            startDial(id, expectedPeer: peer, addresses: dialableAddresses(of: peer), waitingDials: [id], now: now)
+            return id
+        }
         guard Self.isDialable(address) else {
             events.append(.dialFailed(id, .unsupportedAddress(address)))
             return id
@@ -59,11 +64,34 @@ extension Swarm {
         }
         if joinExistingDialOrConnection(id, peer: peer) { return id }
         let addresses = dialableAddresses(of: peer)
-        guard !addresses.isEmpty else {
+        guard !addresses.isEmpty || configuration.nats != nil else {
             events.append(.dialFailed(id, .noAddresses(peer)))
             return id
         }
         startDial(id, expectedPeer: peer, addresses: addresses, waitingDials: [id], now: now)
+        return id
+    }
+
+    /// Dials `peer` through the NATS tier only (no direct or relayed attempt), reusing an
+    /// established NATS connection to it. Fails at once when the tier is not configured.
+    /// The outcome is a `dialSucceeded` or `dialFailed` event with the returned identifier.
+    public mutating func dialOverNATS(peer: PeerID, now: Instant) -> DialID {
+        latestInput = max(latestInput, now)
+        let id = DialID(rawValue: makeIdentifier())
+        if let failure = refusalOfDial(to: peer) {
+            events.append(.dialFailed(id, failure))
+            return id
+        }
+        guard configuration.nats != nil else {
+            let failure = DialAttemptFailure(address: Self.natsAddress(of: peer), reason: .natsUnavailable)
+            events.append(.dialFailed(id, .allAttemptsFailed([failure])))
+            return id
+        }
+        if let existing = usableConnection(to: peer, tier: .nats) {
+            events.append(.dialSucceeded(id, peer: peer, connection: existing))
+            return id
+        }
+        startDial(id, expectedPeer: peer, addresses: [], waitingDials: [id], now: now)
         return id
     }
 
@@ -93,16 +121,28 @@ extension Swarm {
         return false
     }
 
-    /// The oldest established connection to `peer` that takes new streams, a direct one
-    /// before any relayed one; with `direct`, only a direct one.
+    /// The oldest established connection to `peer` that takes new streams, of the best tier
+    /// there is (direct, then relayed, then NATS); with `direct`, only a direct one.
     func usableConnection(to peer: PeerID, direct: Bool = false) -> ConnectionID? {
         var relayed: ConnectionID?
+        var overNATS: ConnectionID?
         for id in connectionsByPeer[peer] ?? [] {
             guard let slot = connections[id], !slot.remoteGoingAway, !slot.isClosing else { continue }
-            if !slot.isRelayed { return id }
-            if relayed == nil { relayed = id }
+            switch slot.tier {
+            case .direct: return id
+            case .relay: if relayed == nil { relayed = id }
+            case .nats: if overNATS == nil { overNATS = id }
+            }
         }
-        return direct ? nil : relayed
+        return direct ? nil : relayed ?? overNATS
+    }
+
+    /// The oldest established connection to `peer` of `tier` that takes new streams.
+    func usableConnection(to peer: PeerID, tier: ConnectionTier) -> ConnectionID? {
+        (connectionsByPeer[peer] ?? []).first { id in
+            guard let slot = connections[id] else { return false }
+            return !slot.remoteGoingAway && !slot.isClosing && slot.tier == tier
+        }
     }
 
     /// Starts a dial (for the application, or for requests waiting on a peer).
@@ -153,6 +193,10 @@ extension Swarm {
         if !dial.addresses.isEmpty && dial.attempts.count < configuration.maximumConcurrentAttemptsPerDial {
             dial.nextAttemptAt = now + configuration.dialStagger
         }
+        if dial.attempts.isEmpty && dial.addresses.isEmpty && dial.pendingResolutions == 0 {
+            // Every direct and relayed attempt failed: NATS is the last resort.
+            _ = startNATSAttempt(&dial, now: now)
+        }
         dials[id] = dial
         if dial.attempts.isEmpty && dial.addresses.isEmpty && dial.pendingResolutions == 0 {
             failDial(id, .allAttemptsFailed(dial.failures), now: now)
@@ -197,7 +241,9 @@ extension Swarm {
     private mutating func cancelAttempt(_ id: ConnectionID, now: Instant) {
         guard var slot = connections.removeValue(forKey: id) else { return }
         if case .connecting = slot.phase {
-            if let circuit = slot.circuit {
+            if slot.natsCarrier != nil {
+                cancelWaitingNATSAttempt(id)
+            } else if let circuit = slot.circuit {
                 relay.circuitsAwaitingRelay[circuit.relay]?.removeAll { $0 == id }
                 if let carrier = circuit.carrier, let stream = circuit.stream {
                     relay.work.append(.resetCarrier(carrier, stream))

@@ -77,7 +77,7 @@ extension Swarm {
                 return id
             }
             let addresses = dialableAddresses(of: peer)
-            guard peer != localPeer, !addresses.isEmpty, dials.count < configuration.maximumPendingDials else {
+            guard peer != localPeer, !addresses.isEmpty || configuration.nats != nil, dials.count < configuration.maximumPendingDials else {
                 completeRequest(id, .failed(.notConnected(peer)))
                 return id
             }
@@ -201,7 +201,11 @@ extension Swarm {
             return
         }
         if case .connecting = slot.phase {
-            actions.append(.close(id))
+            if slot.natsCarrier != nil {
+                cancelWaitingNATSAttempt(id)
+            } else {
+                actions.append(.close(id))
+            }
             if let dial = slot.dial, let address = slot.dialedAddress {
                 attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .cancelled), now: now)
             }
@@ -228,6 +232,16 @@ extension Swarm {
         listeners.removeAll()
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) { failDial(id, .shutdown, now: now) }
         for id in connections.keys.sorted() { closeConnection(id, now: now) }
+        // The NATS transport closes once its pipes' connections are gone.
+        nats.reconnectAt = nil
+        if let socket = nats.socket {
+            if nats.socketOpen {
+                enqueueTransmit(socket)
+            } else {
+                actions.append(.close(socket))
+                nats = SwarmNATSState(claimedPeer: nats.claimedPeer)
+            }
+        }
         for id in requests.keys.sorted(by: { $0.rawValue < $1.rawValue }) { completeRequest(id, .failed(.shutdown)) }
     }
 }

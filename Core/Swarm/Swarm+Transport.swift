@@ -66,6 +66,10 @@ extension Swarm {
     /// An outbound TCP connection is open; the upgrade starts.
     public mutating func connected(_ id: ConnectionID, local: SocketAddress, now: Instant) {
         latestInput = max(latestInput, now)
+        if id == nats.socket {
+            natsSocketConnected(now: now)
+            return
+        }
         guard var slot = connections.removeValue(forKey: id) else { return }
         guard case .connecting = slot.phase else {
             connections[id] = slot
@@ -91,7 +95,16 @@ extension Swarm {
     /// An outbound TCP connection could not be opened.
     public mutating func connectFailed(_ id: ConnectionID, _ failure: TransportFailure, now: Instant) {
         latestInput = max(latestInput, now)
+        if id == nats.socket {
+            natsSocketConnectFailed(failure, now: now)
+            return
+        }
         guard let slot = connections[id], case .connecting = slot.phase else { return }
+        if slot.natsCarrier != nil {
+            // Only a timeout: the attempt waited for the NATS server too long.
+            natsAttemptFailed(id, .natsUnavailable, now: now)
+            return
+        }
         if retriedWithoutReusedPort(id, failure) { return }
         if slot.circuit != nil {
             circuitAttemptFailed(id, .transport(failure), now: now)
@@ -109,6 +122,10 @@ extension Swarm {
     /// Bytes arrived on a connection's socket.
     public mutating func received(_ id: ConnectionID, _ bytes: Span<UInt8>, now: Instant) {
         latestInput = max(latestInput, now)
+        if id == nats.socket {
+            natsSocketReceived(bytes, now: now)
+            return
+        }
         guard var slot = connections.removeValue(forKey: id) else { return }
         guard slot.connection != nil, !slot.isClosing else {
             connections[id] = slot
@@ -124,6 +141,10 @@ extension Swarm {
     /// The driver has closed the socket; the swarm sends no `close` action for it.
     public mutating func transportClosed(_ id: ConnectionID, _ failure: TransportFailure?, now: Instant) {
         latestInput = max(latestInput, now)
+        if id == nats.socket {
+            natsSocketClosed(now: now)
+            return
+        }
         guard var slot = connections.removeValue(forKey: id) else { return }
         if case .connecting = slot.phase {
             connections[id] = slot
@@ -140,6 +161,11 @@ extension Swarm {
     /// no more on it and stops reading it (its input would only make more output).
     public mutating func transportBlocked(_ id: ConnectionID, now: Instant) {
         latestInput = max(latestInput, now)
+        if id == nats.socket, !nats.blocked {
+            nats.blocked = true
+            actions.append(.pauseReading(id))
+            return
+        }
         guard connections[id] != nil, connections[id]?.transportBlocked == false else { return }
         connections[id]?.transportBlocked = true
         actions.append(.pauseReading(id))
@@ -148,6 +174,12 @@ extension Swarm {
     /// The socket drained below the driver's low-water mark: sending and reading resume.
     public mutating func transportUnblocked(_ id: ConnectionID, now: Instant) {
         latestInput = max(latestInput, now)
+        if id == nats.socket, nats.blocked {
+            nats.blocked = false
+            actions.append(.resumeReading(id))
+            enqueueTransmit(id)
+            return
+        }
         guard connections[id]?.transportBlocked == true else { return }
         connections[id]?.transportBlocked = false
         actions.append(.resumeReading(id))

@@ -73,6 +73,8 @@ public struct Swarm {
     var autoRelay = SwarmAutoRelayState()
     /// DCUtR: hole punches in progress and the relayed connections they replaced.
     var holePunch = SwarmHolePunchState()
+    /// The NATS tier: the server connection and the pipes' connections.
+    var nats = SwarmNATSState()
     /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
     let startedAt: Instant
 
@@ -103,6 +105,7 @@ public struct Swarm {
             relay.resources = RelayResources(configuration: configuration.relay.hop, now: now)
         }
         startAutoRelay(now: now)
+        connectToNATSServer(now: now)
     }
 
     // MARK: - Draining
@@ -128,9 +131,18 @@ public struct Swarm {
                 continue
             }
             transmitQueued.remove(id)
+            if id == nats.socket {
+                if transmitNATS(into: &buffer) { return id }
+                continue
+            }
             if connections[id]?.circuit != nil {
                 // A relayed connection's bytes go into its relay stream, not to a socket.
                 pumpCircuit(id)
+                continue
+            }
+            if connections[id]?.natsCarrier != nil {
+                // A NATS connection's bytes go into its pipe.
+                pumpNATSPipe(id)
                 continue
             }
             guard var slot = connections.removeValue(forKey: id) else { continue }
@@ -179,6 +191,7 @@ public struct Swarm {
         earliest = earliest.earliest(resolutionDeadline)
         earliest = earliest.earliest(holePunch.nextDeadline)
         if configuration.autoRelay.isEnabled { earliest = earliest.earliest(autoRelay.nextCheck) }
+        earliest = earliest.earliest(nats.nextDeadline)
         return earliest.earliest(relayDeadline)
     }
 
@@ -212,6 +225,7 @@ public struct Swarm {
         handleRelayTimeouts(now: now)
         handleHolePunchTimeouts(now: now)
         handleAutoRelayTimeouts(now: now)
+        handleNATSTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {
@@ -264,7 +278,10 @@ public struct Swarm {
     public var connectionCount: Int { connections.count }
 
     /// Whether `shutdown` was called and every socket is closed.
-    public var isIdle: Bool { isShutDown && connections.isEmpty && dials.isEmpty }
+    public var isIdle: Bool { isShutDown && connections.isEmpty && dials.isEmpty && nats.socket == nil }
+
+    /// Whether the NATS tier's server connection is up (connected and subscribed).
+    public var isNATSConnected: Bool { nats.isReady }
 }
 
 /// A listener and the addresses it listens on.

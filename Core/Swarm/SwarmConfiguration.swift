@@ -62,6 +62,9 @@ public struct SwarmConfiguration: Sendable {
     /// NAT maps them to the port the node advertises, as hole punching needs. A dial whose
     /// bind fails is retried from an ephemeral port.
     public var reusesListenPortForDials = true
+    /// The NATS fallback tier (`nil`: none): the server that carries pipes when direct and
+    /// relayed dials fail, and its limits.
+    public var nats: NATSTierConfiguration?
 
     /// The defaults.
     public init() {}

@@ -72,6 +72,18 @@ public enum SwarmEvent: Equatable, Sendable {
     case holePunchSucceeded(peer: PeerID, direct: ConnectionID, relayed: ConnectionID, attempt: Int, timeToDirect: Duration)
     /// Hole punching with `peer` gave up: its connection stays relayed.
     case holePunchFailed(peer: PeerID, HolePunchFailure)
+
+    // MARK: NATS tier
+
+    /// The connection to the NATS server is up and subscribed: pipes can be opened and
+    /// accepted.
+    case natsConnected(NATSServerInfo)
+    /// The connection to the NATS server failed or ended; the swarm connects again after
+    /// `NATSTierConfiguration.reconnectDelay` (unless it shut down).
+    case natsDisconnected(NATSTierDisconnection)
+    /// The pipe carrying an established connection of the NATS tier failed (the
+    /// `connectionClosed` event follows).
+    case natsPipeFailed(ConnectionID, NATSPipeError)
 }
 
 /// Why this node's reservation on a relay failed or ended.
@@ -146,9 +158,23 @@ public struct ConnectionSummary: Equatable, Hashable, Sendable {
     /// The relay and its limit when the connection goes through a relay; `nil` for a
     /// direct connection.
     public let relay: RelayedConnectionInfo?
+    /// Which tier carries the connection: a direct socket, a relay, or a NATS pipe.
+    public let tier: ConnectionTier
 
     /// Whether the connection goes through a relay (it is limited, and slower).
     public var isRelayed: Bool { relay != nil }
+}
+
+/// What carries a connection, from the best tier to the last resort.
+public enum ConnectionTier: String, Hashable, Sendable, CustomStringConvertible {
+    /// A TCP socket to the peer (dialed, accepted, or hole punched).
+    case direct
+    /// A Circuit Relay v2 circuit through a relay.
+    case relay
+    /// A pipe through a NATS server (the fallback tier).
+    case nats
+
+    public var description: String { rawValue }
 }
 
 /// What a relayed connection's summary tells about its relay.
@@ -272,6 +298,10 @@ public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertib
     /// A circuit address this node cannot dial (client role off, no relay peer ID, or
     /// the relay is the target).
     case unsupported
+    /// The NATS tier is not configured, or its server connection is down.
+    case natsUnavailable
+    /// The NATS pipe failed before the upgrade finished (refused, not accepted in time…).
+    case nats(NATSPipeError)
     /// The relay of a circuit address could not be reached.
     indirect case relayUnreachable(DialFailure)
     /// The relay (or the target, through it) refused the circuit, or the exchange failed.
@@ -284,6 +314,8 @@ public enum DialAttemptFailureReason: Equatable, Sendable, CustomStringConvertib
         case .resolution(let error): "name resolution failed: \(error)"
         case .cancelled: "cancelled"
         case .unsupported: "not a dialable circuit address"
+        case .natsUnavailable: "NATS tier unavailable"
+        case .nats(let error): "NATS: \(error)"
         case .relayUnreachable(let failure): "relay unreachable: \(failure)"
         case .relay(let failure): "relay: \(failure)"
         }

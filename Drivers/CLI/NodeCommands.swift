@@ -24,6 +24,7 @@ struct ListenCommand: AsyncParsableCommand {
     var relay: [String] = []
 
     @OptionGroup var holePunch: HolePunchOptions
+    @OptionGroup var natsTier: NATSOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -44,6 +45,7 @@ struct ListenCommand: AsyncParsableCommand {
             configuration.autoRelay.isEnabled = !relays.isEmpty
             configuration.autoRelay.relays = relays
             configuration.autoRelay.discoversRelays = false
+            try natsTier.apply(to: &configuration)
             NodeCommandSupport.raiseDescriptorLimit()
             let node = try Node(identityKey: identity, configuration: configuration)
             try await NodeCommandSupport.listen(node, on: serving.listen, out: out, json: output.json)
@@ -60,7 +62,7 @@ struct PingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping", abstract: "Dial a peer and ping it; exit status 0 only if every ping came back.")
 
-    @Argument(help: "The peer's address, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…")
+    @Argument(help: "The peer's address, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo… (with --nats, /p2p/12D3Koo… alone reaches it through NATS)")
     var address: String
 
     @Option(name: .long, help: "How many pings.")
@@ -81,9 +83,10 @@ struct PingCommand: AsyncParsableCommand {
                 let peer = connection.peer
                 for number in 1...count {
                     if number > 1 { try await Task.sleep(for: .seconds(interval)) }
-                    // A ping goes over a direct connection when there is one (the swarm
-                    // prefers it), else through the relay.
-                    let tier = try await node.connections().contains { $0.peer == peer && !$0.isRelayed } ? "direct" : "relay"
+                    // A ping goes over the best connection there is (the swarm prefers
+                    // direct, then relayed, then NATS).
+                    let tiers = try await node.connections().filter { $0.peer == peer }.map(\.tier)
+                    let tier = [ConnectionTier.direct, .relay, .nats].first(where: tiers.contains)?.description ?? "none"
                     let times = try await node.ping(peer, count: 1)
                     let time = times.first ?? .zero
                     let milliseconds = Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15
@@ -171,6 +174,7 @@ struct ClientOptions: ParsableArguments {
     var listen: [String] = []
 
     @OptionGroup var holePunch: HolePunchOptions
+    @OptionGroup var natsTier: NATSOptions
 
     /// Starts a node, dials `address`, runs `body`, and stops the node, failing after
     /// `timeout` seconds.
@@ -188,6 +192,10 @@ struct ClientOptions: ParsableArguments {
         }
         var configuration = SwarmConfiguration()
         try holePunch.apply(to: &configuration)
+        try natsTier.apply(to: &configuration)
+        if target.components.count == 1, target.peerID != nil, configuration.nats == nil {
+            throw CommandFailure("\(address) names only a peer: give its address, or --nats to reach it through NATS")
+        }
         let node = try Node(identityKey: identity, configuration: configuration)
         for text in listen { _ = try await node.listen(on: try NodeCommandSupport.multiaddr(text)) }
         let seconds = timeout

@@ -34,10 +34,11 @@ struct NodeEventLog {
         switch event {
         case .connectionEstablished(let summary):
             out.emit(
-                "connected \(summary.peer) \(summary.direction) \(summary.remoteAddress)\(summary.isRelayed ? " (relayed)" : "")",
+                "connected \(summary.peer) \(summary.direction) \(summary.remoteAddress) (\(summary.tier))",
                 fields: [
                     "event": "connected", "peer_id": summary.peer.description, "direction": "\(summary.direction)",
                     "address": summary.remoteAddress.description, "relayed": summary.isRelayed,
+                    "tier": summary.tier.description,
                 ])
         case .connectionClosed(let summary, let reason):
             out.emit(
@@ -87,6 +88,16 @@ struct NodeEventLog {
         case .holePunchFailed(let peer, let failure):
             out.emit("hole punching with \(peer) failed: \(failure)", fields: [
                 "event": "hole_punch_failed", "peer_id": peer.description, "reason": failure.description,
+            ])
+        case .natsConnected(let info):
+            out.emit("NATS server connected (\(info.serverID), max payload \(info.maximumPayload) B)", fields: [
+                "event": "nats_connected", "server_id": info.serverID, "max_payload": info.maximumPayload,
+            ])
+        case .natsDisconnected(let reason):
+            out.emit("NATS: \(reason)", fields: ["event": "nats_disconnected", "reason": reason.description])
+        case .natsPipeFailed(let connection, let error):
+            out.emit("\(connection): NATS pipe failed: \(error)", fields: [
+                "event": "nats_pipe_failed", "connection": Int(clamping: connection.rawValue), "reason": error.description,
             ])
         case .listening, .addressObserved, .reservationAccepted, .reservationFailed:
             break

@@ -65,6 +65,11 @@ public final class Node: Sendable {
         self.loop = loop
         self.submission = NodeSubmission(loop: loop)
         self.runtime = NodeRuntime(loop: loop, submission: submission, swarm: swarm, events: continuation)
+        if configuration.nats != nil {
+            // The swarm asked for its NATS server connection as it started.
+            let runtime = self.runtime
+            _ = submission.execute { runtime.drive() }
+        }
     }
 
     deinit {
@@ -115,6 +120,25 @@ public final class Node: Sendable {
             let id = runtime.swarm.dial(peer: peer, now: runtime.now)
             runtime.dialWaiters[id] = continuation
             runtime.drive()
+        }
+    }
+
+    /// Dials `peer` through the NATS tier only (`SwarmConfiguration.nats`), reusing an open
+    /// NATS connection to it; the upgrade (Noise, Yamux) runs over a pipe through the server.
+    public func dialOverNATS(_ peer: PeerID) async throws(NodeError) -> ConnectionSummary {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<ConnectionSummary, any Error>) in
+            let id = runtime.swarm.dialOverNATS(peer: peer, now: runtime.now)
+            runtime.dialWaiters[id] = continuation
+            runtime.drive()
+        }
+    }
+
+    /// Whether the connection to the NATS server is up (connected and subscribed).
+    public func isNATSConnected() async throws(NodeError) -> Bool {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<Bool, any Error>) in
+            continuation.resume(returning: runtime.swarm.isNATSConnected)
         }
     }
 

@@ -69,6 +69,12 @@ public enum NodeEvent: Equatable, Sendable {
     case holePunchSucceeded(peer: PeerID, direct: ConnectionID, attempt: Int, timeToDirect: Duration)
     /// Hole punching with `peer` gave up; the connection stays relayed.
     case holePunchFailed(peer: PeerID, HolePunchFailure)
+    /// The connection to the NATS server is up: pipes can be opened and accepted.
+    case natsConnected(NATSServerInfo)
+    /// The connection to the NATS server failed or ended (it is tried again later).
+    case natsDisconnected(NATSTierDisconnection)
+    /// The pipe under an established NATS connection failed; `connectionClosed` follows.
+    case natsPipeFailed(ConnectionID, NATSPipeError)
 }
 
 extension SocketError {

@@ -89,6 +89,12 @@ extension NodeRuntime {
             eventContinuation.yield(.holePunchSucceeded(peer: peer, direct: direct, attempt: attempt, timeToDirect: time))
         case .holePunchFailed(let peer, let failure):
             eventContinuation.yield(.holePunchFailed(peer: peer, failure))
+        case .natsConnected(let info):
+            eventContinuation.yield(.natsConnected(info))
+        case .natsDisconnected(let reason):
+            eventContinuation.yield(.natsDisconnected(reason))
+        case .natsPipeFailed(let connection, let error):
+            eventContinuation.yield(.natsPipeFailed(connection, error))
         case .pingRoundTrip(let request, let time):
             outcomeWaiters[request]?.onRoundTrip?(time)
         case .requestCompleted(let request, let outcome):

@@ -31,6 +31,11 @@ struct SwarmNetwork {
     var txtRecords: [String: [String]] = [:]
     /// Bytes in flight per socket, delivered in order.
     var inFlight: [Endpoint: [UInt8]] = [:]
+    /// A NATS server in memory at `natsAddress` (`nil`: nothing listens there).
+    var natsServer: MockNATSServer?
+    let natsAddress = SocketAddress.ipv4(IPv4Address(10, 0, 0, 250), port: 4222)
+    /// Sockets connected to the NATS server, with the server's client index.
+    var natsClients: [Endpoint: Int] = [:]
     private var nextPort: UInt16 = 40000
     /// Set when `advance` found a deadline that handling never moves (recorded as an issue).
     private(set) var timerLivelock = false
@@ -103,7 +108,9 @@ struct SwarmNetwork {
                 buffer.removeAll(keepingCapacity: true)
                 guard let id = nodes[index].swarm.pollTransmit(into: &buffer) else { break }
                 let source = Endpoint(node: index, connection: id)
-                if let destination = links[source] {
+                if let client = natsClients[source] {
+                    natsServer?.receive(buffer, from: client)
+                } else if let destination = links[source] {
                     inFlight[destination, default: []].append(contentsOf: buffer)
                 }
                 moved = true
@@ -116,6 +123,13 @@ struct SwarmNetwork {
                 nodes[index].events.append(event)
                 moved = true
             }
+        }
+        for (endpoint, client) in natsClients.sorted(by: { $0.value < $1.value }) {
+            guard !nodes[endpoint.node].paused.contains(endpoint.connection),
+                  let output = natsServer?.takeOutput(client), !output.isEmpty
+            else { continue }
+            nodes[endpoint.node].swarm.received(endpoint.connection, output.span, now: now)
+            moved = true
         }
         for (endpoint, bytes) in inFlight where !bytes.isEmpty {
             guard !nodes[endpoint.node].paused.contains(endpoint.connection) else { continue }
@@ -147,6 +161,16 @@ struct SwarmNetwork {
             listeners = listeners.filter { !($0.value.node == index && $0.value.listener == id) }
         case .connect(let id, let remote, let source):
             if blackHoles.contains(remote) { return }
+            if remote == natsAddress {
+                guard natsServer != nil else {
+                    nodes[index].swarm.connectFailed(id, .connectionRefused, now: now)
+                    return
+                }
+                natsClients[Endpoint(node: index, connection: id)] = natsServer!.accept()
+                nodes[index].swarm.connected(id, local: .ipv4(nodes[index].host, port: nextPort), now: now)
+                nextPort += 1
+                return
+            }
             guard let (target, listener) = listeners[remote] else {
                 nodes[index].swarm.connectFailed(id, .connectionRefused, now: now)
                 return
@@ -168,6 +192,9 @@ struct SwarmNetwork {
             nodes[index].swarm.connected(id, local: local, now: now)
         case .close(let id):
             let source = Endpoint(node: index, connection: id)
+            if let client = natsClients.removeValue(forKey: source) {
+                natsServer?.clients[client].subscriptions = [:]
+            }
             if let destination = links.removeValue(forKey: source) {
                 links[destination] = nil
                 // Deliver what is in flight, then the end of the stream.
@@ -199,6 +226,17 @@ struct SwarmNetwork {
             }
             nodes[index].swarm.datagramReceived(id, response.bytes.span, now: now)
         }
+    }
+
+    /// The NATS server goes away: its sockets are reset and new connects are refused.
+    mutating func stopNATSServer() {
+        let clients = natsClients
+        natsClients = [:]
+        natsServer = nil
+        for endpoint in clients.keys.sorted(by: { $0.node < $1.node }) {
+            nodes[endpoint.node].swarm.transportClosed(endpoint.connection, .connectionReset, now: now)
+        }
+        settle()
     }
 
     /// The events of `node` so far, cleared.
