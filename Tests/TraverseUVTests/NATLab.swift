@@ -96,7 +96,9 @@ final class LabProcess: @unchecked Sendable {
         }
     }
 
-    /// Waits up to `timeout` seconds for a line `matching` returns a value for.
+    /// Waits up to `timeout` seconds for a line `matching` returns a value for (every line
+    /// from the first is handed to it, under the lock: it must not call back into this
+    /// process object).
     func first<T>(timeout: Double = 30, _ matching: (String) -> T?) throws -> T {
         let deadline = Date(timeIntervalSinceNow: timeout)
         var seen = 0

@@ -58,8 +58,13 @@ struct NATLabTests {
             let tiers = try #require(try Self.pingFromA(circuit, port: 4200 + trial, count: 3, interval: 0.3))
             if tiers.last == "direct" { direct += 1 }
         }
-        // B (the DCUtR initiator) logs each upgrade with its time from relayed to direct.
-        let upgrades = listener.currentLines.compactMap(\.jsonObject).filter { $0["event"] as? String == "hole_punch_succeeded" }
+        // B (the DCUtR initiator) logs each upgrade with its time from relayed to direct
+        // (its line may come a little after A saw the direct ping).
+        var upgrades: [[String: Any]] = []
+        _ = try? listener.first(timeout: 10) { line -> Bool? in
+            if let object = line.jsonObject, object["event"] as? String == "hole_punch_succeeded" { upgrades.append(object) }
+            return upgrades.count >= trials ? true : nil
+        }
         let times = upgrades.compactMap { $0["time_to_direct_ms"] as? Double }.sorted()
         let attempts = upgrades.compactMap { $0["attempt"] as? Int }
         let median = times.isEmpty ? .nan : times[times.count / 2]
@@ -80,6 +85,51 @@ struct NATLabTests {
         #expect(tiers.count == 20)
         #expect(tiers.allSatisfy { $0 == "relay" })
         #expect(!listener.currentLines.contains { $0.contains("hole_punch_succeeded") })
+    }
+
+    @Test func aKilledRelayIsReplacedWithinTenSeconds() throws {
+        defer { NATLab.down() }
+        try NATLab.up("cone")
+        // Three relays in the relay namespace; B names all three and keeps two reservations.
+        var relays: [LabProcess] = []
+        var addresses: [String] = []
+        for port in 4001...4003 {
+            let relay = try LabProcess(host: "relay", [
+                "relay", "--key", "/tmp/tv-natlab-relay-\(port).key", "--listen", "/ip4/0.0.0.0/tcp/\(port)",
+            ])
+            relays.append(relay)
+            addresses.append(try relay.first { $0.hasPrefix("/ip4/203.0.113.10/tcp/\(port)/") ? $0 : nil })
+        }
+        defer { relays.forEach { $0.terminate() } }
+        let listener = try LabProcess(host: "hostB", [
+            "listen", "--key", "/tmp/tv-natlab-b.key", "--listen", "/ip4/0.0.0.0/tcp/4001", "--json",
+        ] + addresses.flatMap { ["--relay", $0] })
+        defer { listener.terminate() }
+        // (`first` hands each line to the closure under the process's lock: collect from it.)
+        func circuit(in line: String) -> String? {
+            guard let range = line.range(of: #"/ip4/203\.0\.113\.10/tcp/400[0-9]/p2p/\w+/p2p-circuit/p2p/\w+"#, options: .regularExpression)
+            else { return nil }
+            return String(line[range])
+        }
+        var first = Set<String>()
+        _ = try listener.first { line -> Bool? in
+            if let found = circuit(in: line) { first.insert(found) }
+            return first.count >= 2 ? true : nil
+        }
+        let used = addresses.indices.filter { index in first.contains { $0.hasPrefix(addresses[index]) } }
+        #expect(used.count == 2)
+        // Kill one of the relays B uses: its reservation moves to the third.
+        let victim = try #require(used.first)
+        let killedAt = ContinuousClock.now
+        relays[victim].terminate()
+        let spare = try #require(addresses.indices.first { !used.contains($0) })
+        let replacement = try listener.first(timeout: 10) { line in circuit(in: line).flatMap { $0.hasPrefix(addresses[spare]) ? $0 : nil } }
+        let elapsed = ContinuousClock.now - killedAt
+        print("NAT lab: relay killed, reservation on the spare relay after \(elapsed)")
+        #expect(elapsed < .seconds(10))
+        // A reaches B through the new relay.
+        let tiers = try #require(try Self.pingFromA(replacement, port: 4800, count: 2, interval: 0.2))
+        #expect(tiers.count == 2)
     }
 
     // MARK: With py-libp2p 0.8.1
