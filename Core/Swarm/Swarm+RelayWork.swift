@@ -52,9 +52,14 @@ extension Swarm {
         while progressed && carried {
             progressed = false
             if !slot.circuit!.hasPendingOutbound {
+                // The buffer's storage is kept while the circuit is busy (it is the
+                // relayed connection's socket buffer); a pump that found nothing lets it go.
                 var outbound: [UInt8] = []
+                swap(&outbound, &slot.circuit!.outbound)
+                outbound.removeAll(keepingCapacity: true)
                 while slot.connection!.pollTransmit(into: &outbound) > 0, outbound.count < Self.transmitChunkLimit {}
-                slot.circuit!.outbound = outbound
+                if outbound.isEmpty { outbound = [] }
+                swap(&outbound, &slot.circuit!.outbound)
                 slot.circuit!.outboundOffset = 0
             }
             if slot.circuit!.hasPendingOutbound {
