@@ -191,6 +191,13 @@ extension Swarm {
     private mutating func holePunchAttemptFailed(_ peer: PeerID, _ failure: HolePunchAttemptFailure, now: Instant) {
         guard var session = holePunch.sessions[peer] else { return }
         guard let decision = try? session.attempts.failed(failure, now: now) else { return }
+        endAttempt(session, peer: peer, decision: decision, now: now)
+    }
+
+    /// The attempt of `session` (its attempts already told) is over: its dials are
+    /// cancelled and `decision` followed.
+    private mutating func endAttempt(_ session: HolePunchSession, peer: PeerID, decision: HolePunchDecision, now: Instant) {
+        var session = session
         let dials = session.dials
         session.dials = []
         session.dialAddresses = []
@@ -253,16 +260,7 @@ extension Swarm {
             guard let deadline = session.attempts.nextDeadline, deadline <= now else { continue }
             var changed = session
             guard let decision = changed.attempts.handleTimeout(now: now) else { continue }
-            let dials = changed.dials
-            changed.dials = []
-            changed.dialAddresses = []
-            changed.connectionRole = nil
-            holePunch.sessions[peer] = changed
-            for id in dials {
-                holePunch.dialPeers[id] = nil
-                closeConnection(id, now: now)
-            }
-            apply(decision, peer: peer, now: now)
+            endAttempt(changed, peer: peer, decision: decision, now: now)
         }
     }
 
