@@ -56,3 +56,16 @@ struct SwarmAutoRelayState {
         order.append(peer)
     }
 }
+
+extension SwarmConfiguration {
+    /// Circuit relay in one call, as the seed's API has it: keep reservations on the best
+    /// of `relays` (AutoRelay, with discovery from identify) and accept relayed connections;
+    /// with `hop`, also relay for other peers.
+    public mutating func enableCircuitRelay(relays: [Multiaddr], hop: Bool = false) {
+        relay.roles.insert(.stop)
+        relay.roles.insert(.client)
+        if hop { relay.roles.insert(.hop) }
+        autoRelay.isEnabled = true
+        autoRelay.relays = relays
+    }
+}

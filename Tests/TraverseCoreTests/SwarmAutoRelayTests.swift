@@ -99,3 +99,17 @@ import Testing
             < RelayPerformance().score(at: start, halfLife: halfLife, activeCircuits: 0))
     }
 }
+
+@Suite struct CircuitRelaySwitchTests {
+    @Test func enableCircuitRelaySetsTheRolesAndAutoRelay() throws {
+        let relay = try Multiaddr("/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq")
+        var configuration = SwarmConfiguration()
+        #expect(!configuration.autoRelay.isEnabled && !configuration.relay.enablesHop)
+        configuration.enableCircuitRelay(relays: [relay], hop: true)
+        #expect(configuration.autoRelay.isEnabled && configuration.autoRelay.relays == [relay])
+        #expect(configuration.relay.enablesHop && configuration.relay.enablesStop && configuration.relay.enablesClient)
+        var client = SwarmConfiguration()
+        client.enableCircuitRelay(relays: [relay])
+        #expect(!client.relay.enablesHop && client.relay.enablesClient)
+    }
+}
