@@ -145,6 +145,12 @@ extension Swarm {
     mutating func holePunchDialFailed(_ id: ConnectionID, now: Instant) {
         guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer] else { return }
         session.dials.remove(id)
+        if session.relayedClosed && session.dials.isEmpty {
+            // Its relayed connection is gone and this was its last dial: nothing is left
+            // of it (a stale session would refuse the next relayed connection's punch).
+            holePunch.sessions[peer] = nil
+            return
+        }
         holePunch.sessions[peer] = session
         if session.dials.isEmpty && session.attempts.currentAttempt != nil && session.attempts.success == nil {
             holePunchAttemptFailed(peer, .dialsFailed, now: now)
@@ -159,10 +165,19 @@ extension Swarm {
 
     /// A hole-punch socket authenticated its peer: the punch succeeded.
     mutating func holePunchConnectionEstablished(_ id: ConnectionID, now: Instant) {
-        guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer],
-              let success = session.attempts.succeeded(now: now)
-        else { return }
-        let others = session.dials.subtracting([id])
+        guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer] else { return }
+        session.dials.remove(id)
+        if session.relayedClosed {
+            // Too late for the punch (its relayed connection is gone): a plain direct
+            // connection; the session ends with its last dial.
+            holePunch.sessions[peer] = session.dials.isEmpty ? nil : session
+            return
+        }
+        guard let success = session.attempts.succeeded(now: now) else {
+            holePunch.sessions[peer] = session
+            return
+        }
+        let others = session.dials
         session.dials = []
         session.dialAddresses = []
         session.connectionRole = nil
@@ -241,10 +256,10 @@ extension Swarm {
             holePunch.sessions[peer] = nil
         } else {
             // Dials in flight may still connect: the session stays until they end.
+            session.relayedClosed = true
             holePunch.sessions[peer] = session
         }
         if running, let failure { events.append(.holePunchFailed(peer: peer, failure)) }
-        _ = session
     }
 
     /// Dial timeouts of the attempts.

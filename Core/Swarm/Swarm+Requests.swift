@@ -206,6 +206,8 @@ extension Swarm {
             } else {
                 actions.append(.close(id))
             }
+            holePunch.reusedPortDials[id] = nil
+            holePunchDialFailed(id, now: now)
             if let dial = slot.dial, let address = slot.dialedAddress {
                 attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .cancelled), now: now)
             }

@@ -26,6 +26,9 @@ struct HolePunchSession {
     /// The initiator's machine after its stream ended (the responder closes it on SYNC),
     /// still waiting for its RTT/2 timer to say dial.
     var waitingInitiator: HolePunchInitiator?
+    /// The relayed connection closed while dials were in flight: the session ends with
+    /// the last of them.
+    var relayedClosed = false
 
     /// The attempt's dial timeout, or the waiting initiator's timer.
     var nextDeadline: Instant? { attempts.nextDeadline.earliest(waitingInitiator?.nextDeadline) }

@@ -142,4 +142,30 @@ import Testing
         let refused = events.contains { if case .requestCompleted(request, .failed) = $0 { true } else { false } }
         #expect(refused || (opened && reset))
     }
+
+    @Test func aRelayedConnectionLostMidPunchDoesNotBlockTheNextOne() throws {
+        var (network, circuit) = try Self.relayedPair()
+        let b = network.peer(1), a = network.peer(2)
+        // The punch dials hang, and the relayed connection goes while they do.
+        let listening: Set<SocketAddress> = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
+        network.blackHoles = listening
+        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
+        network.run(until: .seconds(5)) { network in
+            network.nodes[2].swarm.connections(to: b).contains(where: \.isRelayed)
+                && !network.nodes[1].swarm.holePunch.sessions.isEmpty
+                && network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
+        }
+        network.nodes[2].swarm.disconnect(b, now: network.now)
+        network.settle()
+        network.advance(by: .seconds(10))
+        // The dials ended with the relayed connection: no session is left behind.
+        #expect(network.nodes[1].swarm.holePunch.sessions.isEmpty && network.nodes[2].swarm.holePunch.sessions.isEmpty)
+        #expect(network.nodes[1].swarm.holePunch.dialPeers.isEmpty && network.nodes[2].swarm.holePunch.dialPeers.isEmpty)
+        // A new relayed connection is hole-punched again.
+        network.blackHoles = []
+        _ = network.takeEvents(1)
+        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
+        network.run(until: .seconds(10)) { network in network.directConnection(2, to: b) != nil }
+        #expect(Self.successes(network.takeEvents(1)).contains { $0.peer == a })
+    }
 }
