@@ -23,3 +23,31 @@ struct CopyOnWriteBox<Value> {
 }
 
 extension CopyOnWriteBox: @unchecked Sendable where Value: Sendable {}
+
+/// An optional value kept on the heap only when present: a pointer inline, the value's
+/// size only where it exists. Mutating a present value happens in its box (copied first
+/// only when shared), so a hot path that changes it allocates nothing.
+struct BoxedOptional<Value> {
+    private var box: CopyOnWriteBox<Value?>?
+
+    init(_ value: Value? = nil) {
+        box = value.map { CopyOnWriteBox(.some($0)) }
+    }
+
+    /// The value, or `nil`.
+    var value: Value? {
+        get { box?.value ?? nil }
+        _modify {
+            if box == nil {
+                var created: Value? = nil
+                defer { if created != nil { box = CopyOnWriteBox(created) } }
+                yield &created
+            } else {
+                defer { if case .none = box!.value { box = nil } }
+                yield &box!.value
+            }
+        }
+    }
+}
+
+extension BoxedOptional: Sendable where Value: Sendable {}

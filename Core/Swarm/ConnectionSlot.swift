@@ -22,30 +22,18 @@ struct ConnectionSlot {
     var localSocket: SocketAddress?
     /// The relay stream that carries a relayed connection; `nil` for a socket.
     var circuit: CircuitTransport? {
-        get { circuitBox?.value }
-        _modify {
-            // Out of the box (which goes, so the value's buffers are not shared), changed,
-            // and into a new one.
-            var value = circuitBox?.value
-            circuitBox = nil
-            defer { circuitBox = value.map(CopyOnWriteBox.init) }
-            yield &value
-        }
+        get { circuitStorage.value }
+        _modify { yield &circuitStorage.value }
     }
-    /// Boxed: most connections are not relayed, and the slot is stored inline.
-    private var circuitBox: CopyOnWriteBox<CircuitTransport>?
     /// The NATS pipe that carries a connection of the NATS tier; `nil` otherwise.
     var natsCarrier: NATSPipeCarrier? {
-        get { natsCarrierBox?.value }
-        _modify {
-            var value = natsCarrierBox?.value
-            natsCarrierBox = nil
-            defer { natsCarrierBox = value.map(CopyOnWriteBox.init) }
-            yield &value
-        }
+        get { natsCarrierStorage.value }
+        _modify { yield &natsCarrierStorage.value }
     }
-    /// Boxed like the circuit.
-    private var natsCarrierBox: CopyOnWriteBox<NATSPipeCarrier>?
+    /// Boxed: most connections are neither relayed nor over NATS, and the slot is stored
+    /// inline in the swarm's table.
+    private var circuitStorage: BoxedOptional<CircuitTransport>
+    private var natsCarrierStorage: BoxedOptional<NATSPipeCarrier>
     /// The dial this socket is an attempt of, and the address it tried.
     let dial: DialID?
     let dialedAddress: Multiaddr?
@@ -70,8 +58,8 @@ struct ConnectionSlot {
         self.direction = direction
         self.remoteSocket = remoteSocket
         self.localSocket = localSocket
-        self.circuitBox = circuit.map(CopyOnWriteBox.init)
-        self.natsCarrierBox = natsCarrier.map(CopyOnWriteBox.init)
+        self.circuitStorage = BoxedOptional(circuit)
+        self.natsCarrierStorage = BoxedOptional(natsCarrier)
         self.dial = dial
         self.dialedAddress = dialedAddress
         self.listener = listener
