@@ -135,7 +135,7 @@ public struct AutoNATClient: StreamProtocolMachine {
 }
 
 /// The outcome of one AutoNAT request (exactly one per `AutoNATClient`).
-public enum AutoNATClientEvent: Hashable, Sendable {
+public enum AutoNATClientEvent: Hashable, Sendable, CustomStringConvertible {
     /// The server dialed this node back. `address` is the one it reached, when it named
     /// one of the addresses asked (a server naming another is not believed on that point).
     case reachable(address: Multiaddr?)
@@ -146,6 +146,17 @@ public enum AutoNATClientEvent: Hashable, Sendable {
     case refused(AutoNATResponseStatus, statusText: String?)
     /// No valid response (malformed, unexpected, end of stream, timeout): reset the stream.
     case failed(AutoNATStreamError)
+
+    public var description: String {
+        switch self {
+        case .reachable(let address?): "dialed back at \(address)"
+        case .reachable(nil): "dialed back"
+        case .unreachable(let text?): "not reachable (\(text))"
+        case .unreachable(nil): "not reachable"
+        case .refused(let status, let text): "refused: \(status)\(text.map { " (\($0))" } ?? "")"
+        case .failed(let error): "failed: \(error)"
+        }
+    }
 
     /// What this outcome says about this node's reachability: `public` for a dial back,
     /// `private` for failed dials back, `nil` when it says nothing.

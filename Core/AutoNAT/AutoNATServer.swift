@@ -10,6 +10,9 @@ public struct AutoNATServerConfiguration: Hashable, Sendable {
     /// Whether addresses that are not globally routable (private, loopback, CGNAT, …) may be
     /// dialed back. Off by default, as in go-libp2p; tests and LAN deployments turn it on.
     public var allowNonPublicAddresses = false
+    /// The scopes that count as public (`.global` by default; a lab on documentation
+    /// addresses adds `.documentation`).
+    public var publicScopes: Set<IPAddressScope> = [.global]
 
     /// The defaults.
     public init() {}
@@ -215,7 +218,7 @@ public struct AutoNATServer: StreamProtocolMachine {
         configuration: AutoNATServerConfiguration = .init()
     ) -> [Multiaddr] {
         let observed = observedIP.unmapped
-        guard configuration.allowNonPublicAddresses || observed.scope.isPublic else { return [] }
+        guard configuration.allowNonPublicAddresses || configuration.publicScopes.contains(observed.scope) else { return [] }
         var result: [Multiaddr] = []
         for address in addresses {
             guard result.count < max(0, configuration.maximumDialBackAddresses) else { break }

@@ -45,6 +45,9 @@ public enum HolePunchAttemptFailure: Error, Hashable, Sendable, CustomStringConv
     case dialTimedOut
     /// The relayed connection closed, so there is no way to coordinate another attempt.
     case relayedConnectionClosed
+    /// This node is behind a symmetric NAT (observers see a new port for every
+    /// connection): a simultaneous open cannot meet, so no attempt is made.
+    case symmetricNAT
 
     /// Whether another attempt cannot do better. Only the punch itself (its dials), and an
     /// exchange that was too slow, are worth repeating (with a fresh RTT measurement, as the
@@ -53,7 +56,7 @@ public enum HolePunchAttemptFailure: Error, Hashable, Sendable, CustomStringConv
     public var isFinal: Bool {
         switch self {
         case .dialsFailed, .dialTimedOut, .exchange(.timeout): false
-        case .exchange, .protocolNotSupported, .streamFailed, .relayedConnectionClosed: true
+        case .exchange, .protocolNotSupported, .streamFailed, .relayedConnectionClosed, .symmetricNAT: true
         }
     }
 
@@ -63,6 +66,7 @@ public enum HolePunchAttemptFailure: Error, Hashable, Sendable, CustomStringConv
         case .protocolNotSupported: "the peer does not support /libp2p/dcutr"
         case .streamFailed: "the DCUtR stream failed"
         case .dialsFailed: "every hole-punch dial failed"
+        case .symmetricNAT: "this node is behind a symmetric NAT; hole punching skipped"
         case .dialTimedOut: "no direct connection before the dial timeout"
         case .relayedConnectionClosed: "the relayed connection closed"
         }

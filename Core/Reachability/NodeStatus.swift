@@ -25,14 +25,14 @@ public struct NodeStatus: Hashable, Sendable {
     }
 
     /// The status at `now` from the AutoNAT results, the observed addresses and the node's
-    /// listen addresses.
+    /// listen addresses (those in `publicScopes` are public).
     public init(
         reachability status: ReachabilityStatus, observedAddresses book: ObservedAddressBook,
-        listenAddresses: [Multiaddr], now: Instant
+        listenAddresses: [Multiaddr], publicScopes: Set<IPAddressScope> = [.global], now: Instant
     ) {
         let natType = book.natType(now: now)
         var addresses: [Multiaddr] = []
-        let candidates = listenAddresses.filter { !$0.isCircuit && $0.ipScope?.isPublic == true }.map(\.withoutTrailingPeerID)
+        let candidates = listenAddresses.filter { !$0.isCircuit && $0.ipScope.map(publicScopes.contains) == true }.map(\.withoutTrailingPeerID)
             + book.confirmedAddresses(now: now) + (status.lastReachedAddress.map { [$0] } ?? [])
         for address in candidates where !addresses.contains(address) { addresses.append(address) }
         self.init(

@@ -13,10 +13,11 @@ public struct ObservedAddressBookConfiguration: Hashable, Sendable {
     public var maximumLocalAddresses = 16
     /// The most observer groups kept per local address; the oldest is forgotten.
     public var maximumObserversPerLocalAddress = 32
-    /// Whether only observers with a public IP reporting a public address count (peers on
-    /// the same private network see the private address and say nothing about the NAT).
-    /// On by default; in-memory tests on private addresses turn it off.
-    public var publicOnly = true
+    /// The scopes that count as public: only observers with a public IP reporting a public
+    /// address count (peers on the same private network see the private address and say
+    /// nothing about the NAT). `[.global]` by default; a lab on documentation addresses
+    /// adds `.documentation`; `nil` counts every observation (in-memory tests).
+    public var publicScopes: Set<IPAddressScope>? = [.global]
 
     /// The defaults.
     public init() {}
@@ -26,9 +27,9 @@ public struct ObservedAddressBookConfiguration: Hashable, Sendable {
 public enum AddressObservationRejection: Hashable, Sendable, CustomStringConvertible {
     /// The observed address is not `/ip4|ip6/A/tcp/P` (with an optional `/p2p`).
     case unsupportedAddress
-    /// The observed address is not public (and `publicOnly` is on).
+    /// The observed address is not public (see `publicScopes`).
     case observedAddressNotPublic
-    /// The observer's IP is not public (and `publicOnly` is on).
+    /// The observer's IP is not public (see `publicScopes`).
     case observerNotPublic
 
     public var description: String {
@@ -113,9 +114,9 @@ public struct ObservedAddressBook: Sendable {
         guard address.components.count == 2, address.ipAddress != nil,
               case .tcp(let port)? = address.components.last, port != 0
         else { return .ignored(.unsupportedAddress) }
-        if configuration.publicOnly {
-            guard address.ipScope?.isPublic == true else { return .ignored(.observedAddressNotPublic) }
-            guard observerIP.scope.isPublic else { return .ignored(.observerNotPublic) }
+        if let scopes = configuration.publicScopes {
+            guard let scope = address.ipScope, scopes.contains(scope) else { return .ignored(.observedAddressNotPublic) }
+            guard scopes.contains(observerIP.unmapped.scope) else { return .ignored(.observerNotPublic) }
         }
         removeExpired(now: now)
         let wasConfirmed = isConfirmed(address, now: now)

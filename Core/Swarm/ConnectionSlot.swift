@@ -169,11 +169,13 @@ enum OutboundPurpose {
     case stop(RelayCircuitID)
     /// A DCUtR exchange with the peer, as the initiator.
     case holePunch
+    /// An AutoNAT request: the peer is asked to dial this node back.
+    case autoNAT
 
     var request: RequestID? {
         switch self {
         case .application(let id), .ping(let id, _), .perf(let id, _, _), .echo(let id, _): id
-        case .identify, .identifyPush, .reserve, .relayConnect, .stop, .holePunch: nil
+        case .identify, .identifyPush, .reserve, .relayConnect, .stop, .holePunch, .autoNAT: nil
         }
     }
 
@@ -187,6 +189,7 @@ enum OutboundPurpose {
         case .echo: [StreamProtocolID.echo]
         case .reserve, .relayConnect: [RelayProtocolID.hop]
         case .holePunch: [StreamProtocolID.dcutr]
+        case .autoNAT: [StreamProtocolID.autoNAT]
         case .stop: [RelayProtocolID.stop]
         }
     }

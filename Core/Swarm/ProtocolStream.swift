@@ -20,6 +20,10 @@ struct ProtocolStream {
         case holePunchInitiator(HolePunchInitiator)
         /// DCUtR: the side that serves the stream (it dialed through the relay).
         case holePunchResponder(HolePunchResponder)
+        /// AutoNAT: a peer asked this node to dial it back.
+        case autoNATServer(AutoNATServer)
+        /// AutoNAT: this node asked a peer to dial it back.
+        case autoNATClient(AutoNATClient)
         /// Held only while a machine is taken out to be mutated, so its buffers are not
         /// copied on write.
         case moved
@@ -39,6 +43,10 @@ struct ProtocolStream {
         case relay(RelayStreamMachine.Outcome)
         /// A DCUtR machine's outcome: dial now, or the exchange failed.
         case holePunch(HolePunchEvent)
+        /// An AutoNAT server's request or answer.
+        case autoNATServer(AutoNATServerEvent)
+        /// An AutoNAT client's result.
+        case autoNATClient(AutoNATClientEvent)
     }
 
     /// What the stream becomes once its protocol hands it over (a relay stream that now
@@ -93,6 +101,8 @@ struct ProtocolStream {
         case .relay(let m): m.receiveCapacity
         case .holePunchInitiator(let m): m.receiveCapacity
         case .holePunchResponder(let m): m.receiveCapacity
+        case .autoNATServer(let m): m.receiveCapacity
+        case .autoNATClient(let m): m.receiveCapacity
         case .moved: 0
         }
     }
@@ -110,6 +120,8 @@ struct ProtocolStream {
         case .relay(let m): m.wantsToCloseWrite
         case .holePunchInitiator(let m): m.wantsToCloseWrite
         case .holePunchResponder(let m): m.wantsToCloseWrite
+        case .autoNATServer(let m): m.wantsToCloseWrite
+        case .autoNATClient(let m): m.wantsToCloseWrite
         case .moved: false
         }
     }
@@ -127,6 +139,8 @@ struct ProtocolStream {
         case .relay(let m): m.nextDeadline
         case .holePunchInitiator(let m): m.nextDeadline
         case .holePunchResponder(let m): m.nextDeadline
+        case .autoNATServer(let m): m.nextDeadline
+        case .autoNATClient(let m): m.nextDeadline
         case .moved: nil
         }
     }
@@ -145,6 +159,8 @@ struct ProtocolStream {
         case .relay(var m): machine = .moved; m.receive(bytes, now: now); machine = .relay(m)
         case .holePunchInitiator(var m): machine = .moved; m.receive(bytes, now: now); machine = .holePunchInitiator(m)
         case .holePunchResponder(var m): machine = .moved; m.receive(bytes, now: now); machine = .holePunchResponder(m)
+        case .autoNATServer(var m): machine = .moved; m.receive(bytes, now: now); machine = .autoNATServer(m)
+        case .autoNATClient(var m): machine = .moved; m.receive(bytes, now: now); machine = .autoNATClient(m)
         case .moved: break
         }
     }
@@ -164,6 +180,8 @@ struct ProtocolStream {
         case .relay(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .relay(m)
         case .holePunchInitiator(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .holePunchInitiator(m)
         case .holePunchResponder(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .holePunchResponder(m)
+        case .autoNATServer(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .autoNATServer(m)
+        case .autoNATClient(var m): machine = .moved; m.receiveEndOfStream(now: now); machine = .autoNATClient(m)
         case .moved: break
         }
     }
@@ -182,6 +200,8 @@ struct ProtocolStream {
         case .relay(var m): machine = .moved; m.handleTimeout(now: now); machine = .relay(m)
         case .holePunchInitiator(var m): machine = .moved; m.handleTimeout(now: now); machine = .holePunchInitiator(m)
         case .holePunchResponder(var m): machine = .moved; m.handleTimeout(now: now); machine = .holePunchResponder(m)
+        case .autoNATServer(var m): machine = .moved; m.handleTimeout(now: now); machine = .autoNATServer(m)
+        case .autoNATClient(var m): machine = .moved; m.handleTimeout(now: now); machine = .autoNATClient(m)
         case .moved: break
         }
     }
@@ -204,6 +224,8 @@ struct ProtocolStream {
         case .relay(var m): machine = .moved; m.pollTransmit(into: &pendingOutput); machine = .relay(m)
         case .holePunchInitiator(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .holePunchInitiator(m)
         case .holePunchResponder(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .holePunchResponder(m)
+        case .autoNATServer(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .autoNATServer(m)
+        case .autoNATClient(var m): machine = .moved; _ = m.pollTransmit(into: &pendingOutput); machine = .autoNATClient(m)
         case .moved: break
         }
     }
@@ -286,6 +308,12 @@ struct ProtocolStream {
         case .holePunchResponder(var m): machine = .moved;
             while let event = m.pollEvent() { outcomes.append(.holePunch(event)) }
             machine = .holePunchResponder(m)
+        case .autoNATServer(var m): machine = .moved;
+            while let event = m.pollEvent() { outcomes.append(.autoNATServer(event)) }
+            machine = .autoNATServer(m)
+        case .autoNATClient(var m): machine = .moved;
+            while let event = m.pollEvent() { outcomes.append(.autoNATClient(event)) }
+            machine = .autoNATClient(m)
         case .moved:
             break
         }

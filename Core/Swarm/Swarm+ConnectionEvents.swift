@@ -46,8 +46,9 @@ extension Swarm {
         // the Noise handshake must have proven that very peer.
         let expectedThroughRelay = slot.circuit.map { $0.peer == peer } ?? true
         let expectedThroughNATS = slot.natsCarrier.map { $0.peer == peer } ?? true
-        guard peer != localPeer, expectedThroughRelay, expectedThroughNATS, existing.count < configuration.maximumConnectionsPerPeer,
-              holePunchAccepts(id, peer: peer)
+        // An AutoNAT dial back only proves the peer is reachable; it is closed at once.
+        guard !autoNATDialBackAuthenticated(id, peer: peer, now: now), peer != localPeer, expectedThroughRelay,
+              expectedThroughNATS, existing.count < configuration.maximumConnectionsPerPeer, holePunchAccepts(id, peer: peer)
         else {
             slot.connection?.close(now: now)
             return
@@ -93,6 +94,8 @@ extension Swarm {
             machine = .relay(.stopServer(RelayStopServer(now: now, timeout: configuration.relay.timeouts.protocolRead)))
         case StreamProtocolID.dcutr:
             machine = holePunchResponderMachine(slot, id: id, now: now)
+        case StreamProtocolID.autoNAT where configuration.autoNAT.servesDialBacks:
+            machine = autoNATServerMachine(slot, now: now)
         default:
             machine = nil
         }
@@ -143,6 +146,13 @@ extension Swarm {
                 return
             }
             machine = initiator
+        case .autoNAT:
+            guard let client = autoNATClientMachine(peer: slot.peer, connection: id, now: now) else {
+                try? slot.connection?.reset(stream, now: now)
+                slot.streams.removeValueReleasingEmptyStorage(forKey: stream)
+                return
+            }
+            machine = client
         case .reserve(let relayPeer):
             machine = .relay(.reservationClient(RelayReservationClient(
                 relay: relayPeer, local: localPeer, now: now, unixTime: unixTime(at: now),
@@ -175,6 +185,7 @@ extension Swarm {
         case .opening(let purpose)?:
             relayStreamAbandoned(nil, purpose: purpose, now: latestInput)
             if case .holePunch = purpose { holePunchStreamAbandoned(peer: slot.peer, refused: true, now: latestInput) }
+            if case .autoNAT = purpose { autoNATProbeEnded(connection: id, now: latestInput) }
             request = purpose.request
             protocols = purpose.request.flatMap { requests[$0]?.protocols } ?? purpose.protocols
         case .protocolStream(let protocolStream)?:
@@ -185,6 +196,7 @@ extension Swarm {
                 let refused = if case .negotiation = failure { true } else { false }
                 holePunchStreamAbandoned(peer: slot.peer, refused: refused, now: latestInput)
             }
+            autoNATStreamEnded(protocolStream, connection: id, stream: stream, now: latestInput)
             request = protocolStream.request
             protocols = request.flatMap { requests[$0].map { $0.protocols.isEmpty ? $0.purpose.protocols : $0.protocols } } ?? []
         case .application?:
@@ -250,10 +262,12 @@ extension Swarm {
             if !protocolStream.finished && protocolStream.isHolePunch {
                 holePunchStreamEnded(protocolStream, peer: slot.peer, reset: reset, now: now)
             }
+            autoNATStreamEnded(protocolStream, connection: id, stream: stream, now: now)
         case .opening(let purpose)?:
             if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
             relayStreamAbandoned(nil, purpose: purpose, now: now)
             if case .holePunch = purpose { holePunchStreamAbandoned(peer: slot.peer, refused: false, now: now) }
+            if case .autoNAT = purpose { autoNATProbeEnded(connection: id, now: now) }
         case .application?:
             let handle = SwarmStreamID(connection: id, stream: stream)
             events.append(reset ? .streamReset(handle) : .streamClosed(handle))
@@ -295,6 +309,7 @@ extension Swarm {
             case .opening(let purpose):
                 if let request = purpose.request { completeRequest(request, .failed(.streamReset)) }
                 relayStreamAbandoned(nil, purpose: purpose, now: now)
+                if case .autoNAT = purpose { autoNATProbeEnded(connection: id, now: now) }
             case .application:
                 events.append(.streamReset(SwarmStreamID(connection: id, stream: stream)))
             case .circuitCarrier, .splice, .discarding:
@@ -302,6 +317,7 @@ extension Swarm {
             }
             if case .protocolStream(let protocolStream) = streamSlot {
                 relayStreamAbandoned(protocolStream, purpose: nil, now: now)
+                autoNATStreamEnded(protocolStream, connection: id, stream: stream, now: now)
             }
         }
         slot.streams.removeAll()
@@ -318,6 +334,8 @@ extension Swarm {
             if slot.isRelayed { holePunchRelayedConnectionClosed(id, peer: summary.peer, now: now) }
         } else if holePunch.dialPeers[id] != nil {
             holePunchDialFailed(id, now: now)
+        } else if reachability.dialBacks[id] != nil {
+            autoNATDialBackFailed(id, reason: "\(reason)", now: now)
         } else if let dial = slot.dial, let address = slot.dialedAddress {
             relay.circuitsAwaitingRelay[slot.circuit?.relay ?? localPeer]?.removeAll { $0 == id }
             // A pipe that failed under the upgrade says more than the upgrade's end.

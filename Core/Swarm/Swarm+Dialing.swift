@@ -17,9 +17,10 @@ extension Swarm {
     /// Closes a listener; its addresses are withdrawn (and pushed to connected peers).
     public mutating func stopListening(_ id: ListenerID, now: Instant) {
         latestInput = max(latestInput, now)
-        guard listeners.removeValue(forKey: id) != nil else { return }
+        guard let listener = listeners.removeValue(forKey: id) else { return }
         actions.append(.closeListener(id))
         listenAddressesChanged(now: now)
+        reachabilityListenAddressesChanged(closed: listener.addresses.compactMap { SocketAddress(tcp: $0) }, now: now)
     }
 
     /// The addresses this node listens on (without `/p2p`): its listeners' addresses, then

@@ -19,6 +19,11 @@ extension Swarm {
               let peer = slot.peer, info.protocols.contains(StreamProtocolID.dcutr),
               holePunch.sessions[peer] == nil, usableConnection(to: peer, direct: true) == nil
         else { return }
+        if isBehindSymmetricNAT(now: now) {
+            events.append(.holePunchFailed(
+                peer: peer, HolePunchFailure(attempts: 0, lastFailure: .symmetricNAT, elapsed: .zero)))
+            return
+        }
         holePunch.sessions[peer] = HolePunchSession(
             relayed: id,
             attempts: HolePunchAttempts(
@@ -49,7 +54,9 @@ extension Swarm {
     /// The peer opened a DCUtR stream (responder): served only on relayed connections, and
     /// only for as many attempts as the policy allows.
     mutating func holePunchResponderMachine(_ slot: ConnectionSlot, id: ConnectionID, now: Instant) -> ProtocolStream.Machine? {
-        guard configuration.holePunch.isEnabled, slot.isRelayed, let peer = slot.peer else { return nil }
+        guard configuration.holePunch.isEnabled, slot.isRelayed, let peer = slot.peer, !isBehindSymmetricNAT(now: now) else {
+            return nil
+        }
         var session = holePunch.sessions[peer] ?? HolePunchSession(
             relayed: id,
             attempts: HolePunchAttempts(
@@ -59,6 +66,11 @@ extension Swarm {
         return .holePunchResponder(HolePunchResponder(
             localAddresses: holePunchLocalAddresses, connectionRole: attempt.connectionRole, peer: peer, now: now,
             configuration: configuration.holePunch.exchange))
+    }
+
+    /// Whether hole punching is skipped because this node's NAT is symmetric.
+    func isBehindSymmetricNAT(now: Instant) -> Bool {
+        configuration.holePunch.skipsWhenSymmetricNAT && reachability.observedAddresses.natType(now: now) == .symmetric
     }
 
     /// What this node offers in CONNECT: its direct listen addresses and the addresses

@@ -142,6 +142,7 @@ extension Swarm {
                 // Over a relay the peer sees the circuit, not where this node is reachable.
                 if slot.isRelayed { info.observedAddress = nil }
                 if let peer { identified(peer, info: info, isPush: isPush, now: now) }
+                if !isPush, let peer { identifiedForReachability(slot, peer: peer, info: info, now: now) }
                 if !isPush { considerHolePunch(slot, id: connectionID, info: info, now: now) }
             case .pingRoundTrip(let time):
                 if let request = stream.request { events.append(.pingRoundTrip(request, time)) }
@@ -159,6 +160,14 @@ extension Swarm {
                 stream.finished = true
                 if case .failed = event { reset = true }
                 applyHolePunch(event, peer: peer, now: now)
+            case .autoNATServer(let event):
+                if applyAutoNATServer(event, of: &stream, slot: slot, connectionID: connectionID, streamID: streamID, now: now) {
+                    reset = true
+                }
+            case .autoNATClient(let event):
+                stream.finished = true
+                if case .failed = event { reset = true }
+                applyAutoNATClient(event, peer: peer, connection: connectionID, now: now)
             case .relay(let relayOutcome):
                 if applyRelay(relayOutcome, of: &stream, slot: &slot, connectionID: connectionID, streamID: streamID, now: now) {
                     reset = true

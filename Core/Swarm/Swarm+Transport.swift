@@ -78,6 +78,7 @@ extension Swarm {
         holePunch.reusedPortDials[id] = nil
         let punch = holePunchRole(forDial: id)
         let expectedPeer = slot.dial.flatMap { dials[$0]?.expectedPeer } ?? punch.flatMap { $0.role == .client ? $0.peer : nil }
+            ?? autoNATDialBackPeer(id)
         slot.localSocket = local
         slot.phase = .upgrading
         do {
@@ -117,6 +118,7 @@ extension Swarm {
             attemptFailed(dial, connection: id, failure: DialAttemptFailure(address: address, reason: .transport(failure)), now: now)
         }
         holePunchDialFailed(id, now: now)
+        autoNATDialBackFailed(id, reason: failure.description, now: now)
     }
 
     /// Bytes arrived on a connection's socket.
@@ -204,6 +206,7 @@ extension Swarm {
         if configuration.relay.enablesHop { protocols.append(RelayProtocolID.hop) }
         if configuration.relay.enablesStop { protocols.append(RelayProtocolID.stop) }
         if configuration.holePunch.isEnabled { protocols.append(StreamProtocolID.dcutr) }
+        if configuration.autoNAT.servesDialBacks { protocols.append(StreamProtocolID.autoNAT) }
         protocols.append(contentsOf: applicationProtocols.filter { !protocols.contains($0) })
         return protocols
     }

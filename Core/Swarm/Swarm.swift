@@ -75,6 +75,8 @@ public struct Swarm {
     var holePunch = SwarmHolePunchState()
     /// The NATS tier: the server connection and the pipes' connections.
     var nats = SwarmNATSState()
+    /// AutoNAT in both roles, identify's observed addresses, and the reachability verdict.
+    var reachability: SwarmReachabilityState
     /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
     let startedAt: Instant
 
@@ -99,6 +101,7 @@ public struct Swarm {
         self.latestInput = now
         self.startedAt = now
         self.supportedProtocols = Self.supportedProtocols(configuration, application: [])
+        self.reachability = SwarmReachabilityState(configuration: configuration.autoNAT, now: now)
         self.cachedSignedRecord = try SignedPeerRecord(
             sealing: PeerRecord(peerID: localPeer, seq: recordSequence, addresses: []), with: identityKey)
         if configuration.relay.enablesHop {
@@ -192,6 +195,7 @@ public struct Swarm {
         earliest = earliest.earliest(holePunch.nextDeadline)
         if configuration.autoRelay.isEnabled { earliest = earliest.earliest(autoRelay.nextCheck) }
         earliest = earliest.earliest(nats.nextDeadline)
+        earliest = earliest.earliest(reachability.nextDeadline)
         return earliest.earliest(relayDeadline)
     }
 
@@ -226,6 +230,7 @@ public struct Swarm {
         handleHolePunchTimeouts(now: now)
         handleAutoRelayTimeouts(now: now)
         handleNATSTimeouts(now: now)
+        handleReachabilityTimeouts(now: now)
         for id in dials.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard let dial = dials[id] else { continue }
             if dial.deadline <= now {

@@ -65,6 +65,9 @@ public struct SwarmConfiguration: Sendable {
     /// The NATS fallback tier (`nil`: none): the server that carries pipes when direct and
     /// relayed dials fail, and its limits.
     public var nats: NATSTierConfiguration?
+    /// AutoNAT (serving dial backs, probing this node's reachability) and how observed
+    /// addresses are judged.
+    public var autoNAT = AutoNATSwarmConfiguration()
 
     /// The defaults.
     public init() {}

@@ -73,6 +73,14 @@ public enum SwarmEvent: Equatable, Sendable {
     /// Hole punching with `peer` gave up: its connection stays relayed.
     case holePunchFailed(peer: PeerID, HolePunchFailure)
 
+    // MARK: Reachability
+
+    /// An AutoNAT request to `peer` came back (dialed back, not reachable, refused, failed).
+    case autoNATResult(peer: PeerID, AutoNATClientEvent)
+    /// What this node knows of its reachability changed (AutoNAT's verdict, its NAT type,
+    /// its public addresses, whether it needs a relay): `Swarm.status(now:)`.
+    case reachabilityChanged(NodeStatus)
+
     // MARK: NATS tier
 
     /// The connection to the NATS server is up and subscribed: pipes can be opened and

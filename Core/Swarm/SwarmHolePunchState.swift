@@ -7,6 +7,10 @@ public struct HolePunchSwarmConfiguration: Sendable {
     public var exchange = HolePunchConfiguration()
     /// Attempts per relayed connection, the dial timeout and the legacy role swap.
     public var attempts = HolePunchAttemptPolicy()
+    /// Whether a node whose observers show a symmetric NAT (a new port for every
+    /// connection: `Swarm.status(now:).natType`) neither starts nor answers hole punches,
+    /// so no attempt is spent on a simultaneous open that cannot meet.
+    public var skipsWhenSymmetricNAT = true
 
     /// The defaults.
     public init() {}

@@ -89,6 +89,20 @@ struct NodeEventLog {
             out.emit("hole punching with \(peer) failed: \(failure)", fields: [
                 "event": "hole_punch_failed", "peer_id": peer.description, "reason": failure.description,
             ])
+        case .autoNATResult(let peer, let result):
+            out.emit("AutoNAT via \(peer): \(result.description)", fields: [
+                "event": "autonat_result", "peer_id": peer.description, "result": result.description,
+            ])
+        case .reachabilityChanged(let status):
+            out.emit(
+                "reachability \(status.reachability) (confidence \(status.confidence)), NAT \(status.natType), "
+                    + "public addresses [\(status.publicAddresses.map(\.description).joined(separator: ", "))], "
+                    + (status.relayRequired ? "relay required" : "no relay required"),
+                fields: [
+                    "event": "reachability_changed", "reachability": status.reachability.description,
+                    "confidence": status.confidence, "nat_type": status.natType.description,
+                    "public_addresses": status.publicAddresses.map(\.description), "relay_required": status.relayRequired,
+                ])
         case .natsConnected(let info):
             out.emit("NATS server connected (\(info.serverID), max payload \(info.maximumPayload) B)", fields: [
                 "event": "nats_connected", "server_id": info.serverID, "max_payload": info.maximumPayload,

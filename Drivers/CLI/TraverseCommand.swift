@@ -27,8 +27,12 @@ struct HolePunchOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Also hole-punch to addresses of this scope (repeatable): documentation, private, cgnat. Default: public only.",
-            discussion: "For NAT labs, whose 'public' side uses the documentation ranges (RFC 5737)."))
+            "Treat addresses of this scope as public (repeatable): documentation, private, cgnat. Default: public only.",
+            discussion: """
+                For NAT labs, whose 'public' side uses the documentation ranges (RFC 5737): hole punching dials \
+                such addresses, AutoNAT asks to be dialed back at them and serves peers on them, and observers \
+                on them count toward confirming observed addresses and the NAT type.
+                """))
     var holePunchScope: [String] = []
 
     /// Applies the options to `configuration`.
@@ -42,6 +46,7 @@ struct HolePunchOptions: ParsableArguments {
             default: throw CommandFailure("--hole-punch-scope: expected documentation, private or cgnat, got \(name)")
             }
             configuration.holePunch.exchange.addressSelection.acceptedScopes.insert(scope)
+            configuration.autoNAT.publicScopes.insert(scope)
         }
     }
 }

@@ -251,6 +251,15 @@ public final class Node: Sendable {
         }
     }
 
+    /// What this node knows about its own reachability: AutoNAT's verdict and confidence,
+    /// the NAT type its observers imply, its public addresses, whether it needs a relay.
+    public func status() async throws(NodeError) -> NodeStatus {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<NodeStatus, any Error>) in
+            continuation.resume(returning: runtime.swarm.status(now: runtime.now))
+        }
+    }
+
     /// The relay's figures now (reservations, circuits, bytes relayed, connections).
     public func relayStatistics() async throws(NodeError) -> RelayStatistics {
         let runtime = self.runtime

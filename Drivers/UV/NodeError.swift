@@ -69,6 +69,10 @@ public enum NodeEvent: Equatable, Sendable {
     case holePunchSucceeded(peer: PeerID, direct: ConnectionID, attempt: Int, timeToDirect: Duration)
     /// Hole punching with `peer` gave up; the connection stays relayed.
     case holePunchFailed(peer: PeerID, HolePunchFailure)
+    /// An AutoNAT request to `peer` (to dial this node back) came back.
+    case autoNATResult(peer: PeerID, AutoNATClientEvent)
+    /// What this node knows of its reachability changed (`Node.status()`).
+    case reachabilityChanged(NodeStatus)
     /// The connection to the NATS server is up: pipes can be opened and accepted.
     case natsConnected(NATSServerInfo)
     /// The connection to the NATS server failed or ended (it is tried again later).

@@ -89,6 +89,10 @@ extension NodeRuntime {
             eventContinuation.yield(.holePunchSucceeded(peer: peer, direct: direct, attempt: attempt, timeToDirect: time))
         case .holePunchFailed(let peer, let failure):
             eventContinuation.yield(.holePunchFailed(peer: peer, failure))
+        case .autoNATResult(let peer, let result):
+            eventContinuation.yield(.autoNATResult(peer: peer, result))
+        case .reachabilityChanged(let status):
+            eventContinuation.yield(.reachabilityChanged(status))
         case .natsConnected(let info):
             eventContinuation.yield(.natsConnected(info))
         case .natsDisconnected(let reason):

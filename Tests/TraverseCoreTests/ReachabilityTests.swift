@@ -81,7 +81,7 @@ import Testing
             observerIP: .ipv4(IPv4Address(10, 0, 0, 1)), now: .zero) == .ignored(.observerNotPublic))
         #expect(book.observationCount == 0)
         var configuration = ObservedAddressBookConfiguration()
-        configuration.publicOnly = false
+        configuration.publicScopes = nil
         var lan = ObservedAddressBook(configuration: configuration)
         #expect(lan.record(
             observed: F.address("/ip4/192.168.1.10/tcp/4001"), local: local, observer: peers[0],

@@ -25,6 +25,8 @@ struct SwarmNetwork {
     var links: [Endpoint: Endpoint] = [:]
     /// Connects that get no answer (a black-holed address): they time out.
     var blackHoles: Set<SocketAddress> = []
+    /// Nodes behind a symmetric NAT: every connection they open is seen from a new port.
+    var symmetricNATs: Set<Int> = []
     /// Host names the network's resolver knows.
     var hostNames: [String: IPv4Address] = [:]
     /// TXT records its DNS server answers with (others get NXDOMAIN).
@@ -183,7 +185,12 @@ struct SwarmNetwork {
                 local = .ipv4(nodes[index].host, port: nextPort)
                 nextPort += 1
             }
-            guard let accepted = nodes[target].swarm.accepted(listener: listener, remote: local, local: remote, now: now) else {
+            var seenFrom = local
+            if symmetricNATs.contains(index) {
+                seenFrom = .ipv4(nodes[index].host, port: nextPort)
+                nextPort += 1
+            }
+            guard let accepted = nodes[target].swarm.accepted(listener: listener, remote: seenFrom, local: remote, now: now) else {
                 nodes[index].swarm.connectFailed(id, .connectionReset, now: now)
                 return
             }
