@@ -27,8 +27,13 @@ extension Swarm {
         guard current != reachability.reportedStatus else { return }
         // Nothing known yet is not news.
         if reachability.reportedStatus == nil && current == Self.emptyStatus { return }
+        let reachabilityChanged = current.reachability != reachability.reportedStatus?.reachability
         reachability.reportedStatus = current
         events.append(.reachabilityChanged(current))
+        if reachabilityChanged && configuration.autoRelay.isEnabled {
+            // Reservations follow the verdict at once, not at the next health check.
+            autoRelay.nextCheck = now
+        }
     }
 
     private static let emptyStatus = NodeStatus(

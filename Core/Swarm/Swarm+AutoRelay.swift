@@ -1,4 +1,5 @@
-/// AutoRelay: reservations kept on the best healthy relays among the configured and the
+/// AutoRelay: while this node is private or not known to be reachable (AutoNAT),
+/// reservations kept on the best healthy relays among the configured and the
 /// discovered ones, moved when a relay fails (its connection is lost, a reservation fails,
 /// or it leaves health checks unanswered), with a relay's record of successes and failures
 /// fading over time so one old failure does not exclude it for ever.
@@ -74,6 +75,11 @@ extension Swarm {
     mutating func maintainReservations(now: Instant) {
         guard configuration.autoRelay.isEnabled, configuration.relay.enablesClient, !isShutDown else { return }
         let settings = configuration.autoRelay
+        if !settings.keepsReservationsWhenPublic && reachability.status.reachability == .public {
+            // Reachable directly: the relays are not needed (nor are circuit addresses).
+            for peer in relay.reservations.keys.sorted() { cancelReservation(on: peer, now: now) }
+            return
+        }
         let wanted = min(settings.reservations, configuration.relay.client.maximumConcurrentReservations)
         var held = relay.reservations.count
         guard held < wanted else { return }

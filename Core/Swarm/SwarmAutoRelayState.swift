@@ -21,6 +21,10 @@ public struct AutoRelayConfiguration: Sendable {
     public var failureHalfLife: Duration = .seconds(600)
     /// The most candidates kept (discovered ones beyond it are ignored).
     public var maximumCandidates = 32
+    /// Whether reservations are kept once AutoNAT finds this node publicly reachable. Off
+    /// by default: relays are for nodes that are private or not known to be reachable,
+    /// and reservations are made again if that changes.
+    public var keepsReservationsWhenPublic = false
 
     /// The defaults (off).
     public init() {}

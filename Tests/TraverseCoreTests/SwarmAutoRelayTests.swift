@@ -34,6 +34,39 @@ import Testing
         }
     }
 
+    @Test func reservationsAreReleasedOnceAutoNATFindsTheNodePublic() throws {
+        var network = SwarmNetwork()
+        var relayConfiguration = RelayTestBed.relayConfiguration(.init())
+        relayConfiguration.autoNAT = SwarmAutoNATTests.configuration().autoNAT
+        for seed in 1...3 { try network.addNode(seed: UInt8(seed), configuration: relayConfiguration) }
+        var relayAddresses: [Multiaddr] = []
+        for node in 0..<3 {
+            _ = try network.nodes[node].swarm.listen(on: Multiaddr("/ip4/10.0.0.\(node + 1)/tcp/4001"), now: network.now)
+            network.settle()
+            relayAddresses.append(try #require(network.listenAddress(node)))
+        }
+        var configuration = SwarmAutoNATTests.configuration()
+        configuration.autoRelay.isEnabled = true
+        configuration.autoRelay.relays = relayAddresses
+        configuration.autoRelay.reservations = 3
+        configuration.relay.client.maximumConcurrentReservations = 3
+        try network.addNode(seed: 4, configuration: configuration)
+        _ = try network.nodes[3].swarm.listen(on: Multiaddr("/ip4/10.0.0.4/tcp/4001"), now: network.now)
+        network.advance(by: .milliseconds(10))
+        // Not known to be reachable yet: reservations on all three, circuit addresses advertised.
+        #expect(Self.reservedRelays(network, 3).count == 3)
+        #expect(network.nodes[3].swarm.listenAddresses.contains { $0.isCircuit })
+        // The relays also serve AutoNAT; their dial backs reach B's listening port.
+        network.run(until: .seconds(600)) { $0.nodes[3].swarm.status(now: $0.now).reachability == .public }
+        network.advance(by: .milliseconds(10))
+        #expect(network.nodes[3].swarm.status(now: network.now).reachability == .public)
+        #expect(Self.reservedRelays(network, 3).isEmpty)
+        #expect(!network.nodes[3].swarm.listenAddresses.contains { $0.isCircuit })
+        // Health checks go on without taking reservations again.
+        network.advance(by: .seconds(30))
+        #expect(Self.reservedRelays(network, 3).isEmpty)
+    }
+
     @Test func reservesOnTheConfiguredRelaysUpToTheCount() throws {
         var (network, _) = try Self.network()
         network.advance(by: .milliseconds(10))
