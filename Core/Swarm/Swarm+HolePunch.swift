@@ -158,9 +158,11 @@ extension Swarm {
         guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer] else { return }
         session.dials.remove(id)
         if session.relayedClosed && session.dials.isEmpty {
-            // Its relayed connection is gone and this was its last dial: nothing is left
-            // of it (a stale session would refuse the next relayed connection's punch).
-            holePunch.sessions[peer] = nil
+            // Its relayed connection is gone and this was its last dial: the punch failed,
+            // and nothing is left of it (a stale session would refuse the next relayed
+            // connection's punch).
+            holePunch.sessions[peer] = session
+            endSessionWithoutRelayedConnection(peer, now: now)
             return
         }
         holePunch.sessions[peer] = session
@@ -179,12 +181,6 @@ extension Swarm {
     mutating func holePunchConnectionEstablished(_ id: ConnectionID, now: Instant) {
         guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer] else { return }
         session.dials.remove(id)
-        if session.relayedClosed {
-            // Too late for the punch (its relayed connection is gone): a plain direct
-            // connection; the session ends with its last dial.
-            holePunch.sessions[peer] = session.dials.isEmpty ? nil : session
-            return
-        }
         guard let success = session.attempts.succeeded(now: now) else {
             holePunch.sessions[peer] = session
             return
@@ -200,6 +196,11 @@ extension Swarm {
         }
         events.append(.holePunchSucceeded(
             peer: peer, direct: id, relayed: session.relayed, attempt: success.attempt, timeToDirect: success.timeToDirect))
+        if session.relayedClosed {
+            // The peer's side won first and closed the relayed connection: the session ends here.
+            holePunch.sessions[peer] = nil
+            return
+        }
         holePunch.retiring.insert(session.relayed)
         retireRelayedConnectionIfIdle(session.relayed, now: now)
     }
@@ -239,6 +240,16 @@ extension Swarm {
 
     private mutating func apply(_ decision: HolePunchDecision, peer: PeerID, now: Instant) {
         guard let session = holePunch.sessions[peer] else { return }
+        if session.relayedClosed {
+            // No relayed connection to coordinate another attempt on.
+            if case .gaveUp(let failure) = decision {
+                holePunch.sessions[peer] = nil
+                events.append(.holePunchFailed(peer: peer, failure))
+            } else {
+                endSessionWithoutRelayedConnection(peer, now: now)
+            }
+            return
+        }
         switch decision {
         case .tryAgain:
             guard session.attempts.role == .initiator else { return }
@@ -263,15 +274,29 @@ extension Swarm {
         holePunch.relayedSince[id] = nil
         guard var session = holePunch.sessions[peer], session.relayed == id else { return }
         let running = session.attempts.currentAttempt != nil && !session.attempts.isFinished
-        let failure = session.attempts.relayedConnectionClosed(now: now)
-        if session.dials.isEmpty || !running {
-            holePunch.sessions[peer] = nil
-        } else {
-            // Dials in flight may still connect: the session stays until they end.
+        if running && !session.dials.isEmpty {
+            // Dials in flight may still connect (the peer may have closed the relayed
+            // connection because its side of the punch already won): the verdict waits
+            // for them.
             session.relayedClosed = true
             holePunch.sessions[peer] = session
+            return
         }
+        holePunch.sessions[peer] = nil
+        let failure = session.attempts.relayedConnectionClosed(now: now)
         if running, let failure { events.append(.holePunchFailed(peer: peer, failure)) }
+    }
+
+    /// A session whose relayed connection closed ends without a direct connection.
+    private mutating func endSessionWithoutRelayedConnection(_ peer: PeerID, now: Instant) {
+        guard var session = holePunch.sessions.removeValue(forKey: peer) else { return }
+        for id in session.dials {
+            holePunch.dialPeers[id] = nil
+            closeConnection(id, now: now)
+        }
+        if let failure = session.attempts.relayedConnectionClosed(now: now) {
+            events.append(.holePunchFailed(peer: peer, failure))
+        }
     }
 
     /// Dial timeouts of the attempts.

@@ -168,4 +168,30 @@ import Testing
         network.run(until: .seconds(10)) { network in network.directConnection(2, to: b) != nil }
         #expect(Self.successes(network.takeEvents(1)).contains { $0.peer == a })
     }
+
+    @Test func aPunchThatConnectsAfterThePeerClosedTheRelayedConnectionStillSucceeds() throws {
+        var (network, circuit) = try Self.relayedPair()
+        let b = network.peer(1), a = network.peer(2)
+        // B's dial to A hangs; A's own punch to B is held too.
+        network.blackHoles = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
+        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
+        network.run(until: .seconds(5)) { network in
+            network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
+        }
+        _ = network.takeEvents(1)
+        // The relayed connection ends first (as when A's side of the punch won and closed it),
+        // then the held punch sockets connect.
+        network.nodes[2].swarm.disconnect(b, now: network.now)
+        network.settle()
+        #expect(network.relayedConnection(1, to: a) == nil)
+        #expect(Self.failures(network.nodes[1].events).isEmpty)
+        network.releaseHeldConnects()
+        network.settle()
+        let eventsB = network.takeEvents(1)
+        // B reports the punch that worked, not a failure, and keeps nothing of the session.
+        #expect(Self.successes(eventsB).map(\.peer) == [a])
+        #expect(Self.failures(eventsB).isEmpty)
+        #expect(network.directConnection(1, to: a) != nil)
+        #expect(network.nodes[1].swarm.holePunch.sessions.isEmpty && network.nodes[1].swarm.holePunch.dialPeers.isEmpty)
+    }
 }

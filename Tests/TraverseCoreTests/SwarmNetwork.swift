@@ -25,6 +25,8 @@ struct SwarmNetwork {
     var links: [Endpoint: Endpoint] = [:]
     /// Connects that get no answer (a black-holed address): they time out.
     var blackHoles: Set<SocketAddress> = []
+    /// Connects to a black hole, held (unanswered) until `releaseHeldConnects`.
+    var heldConnects: [(node: Int, connection: ConnectionID, action: SwarmAction)] = []
     /// Nodes behind a symmetric NAT: every connection they open is seen from a new port.
     var symmetricNATs: Set<Int> = []
     /// Host names the network's resolver knows.
@@ -101,6 +103,16 @@ struct SwarmNetwork {
         }
     }
 
+    /// Answers the connects held by black holes (the black holes stay for new ones).
+    mutating func releaseHeldConnects() {
+        let held = heldConnects
+        heldConnects = []
+        let holes = blackHoles
+        blackHoles = []
+        for connect in held { perform(connect.action, on: connect.node) }
+        blackHoles = holes
+    }
+
     /// One round: transmit, actions, delivery. Returns whether anything happened.
     private mutating func step() -> Bool {
         var moved = false
@@ -162,7 +174,10 @@ struct SwarmNetwork {
         case .closeListener(let id):
             listeners = listeners.filter { !($0.value.node == index && $0.value.listener == id) }
         case .connect(let id, let remote, let source):
-            if blackHoles.contains(remote) { return }
+            if blackHoles.contains(remote) {
+                heldConnects.append((index, id, action))
+                return
+            }
             if remote == natsAddress {
                 guard natsServer != nil else {
                     nodes[index].swarm.connectFailed(id, .connectionRefused, now: now)
@@ -198,6 +213,7 @@ struct SwarmNetwork {
             links[Endpoint(node: target, connection: accepted)] = Endpoint(node: index, connection: id)
             nodes[index].swarm.connected(id, local: local, now: now)
         case .close(let id):
+            heldConnects.removeAll { $0.node == index && $0.connection == id }
             let source = Endpoint(node: index, connection: id)
             if let client = natsClients.removeValue(forKey: source) {
                 natsServer?.clients[client].subscriptions = [:]
