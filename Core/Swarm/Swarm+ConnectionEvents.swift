@@ -65,7 +65,7 @@ extension Swarm {
         }
         events.append(.connectionEstablished(summary))
         if slot.isRelayed && configuration.holePunch.isEnabled { holePunch.relayedSince[id] = now }
-        holePunchConnectionEstablished(id, now: now)
+        holePunchConnectionEstablished(id, peer: peer, isDirect: slot.circuit == nil && slot.natsCarrier == nil, now: now)
         openBuiltinStream(&slot, id: id, purpose: .identify, now: now)
         if let dial = slot.dial { dialSucceeded(dial, connection: id, peer: peer, slot: &slot, now: now) }
         relayConnected(peer, slot: &slot, id: id, now: now)

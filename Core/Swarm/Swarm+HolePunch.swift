@@ -177,9 +177,17 @@ extension Swarm {
         holePunch.dialPeers[id].map { $0 == authenticated } ?? true
     }
 
-    /// A hole-punch socket authenticated its peer: the punch succeeded.
-    mutating func holePunchConnectionEstablished(_ id: ConnectionID, now: Instant) {
-        guard let peer = holePunch.dialPeers.removeValue(forKey: id), var session = holePunch.sessions[peer] else { return }
+    /// A connection authenticated its peer: a hole-punch socket, or any direct connection
+    /// from a peer being punched to while an attempt runs (its SYN reached the listening
+    /// port before this side dialed, as through a NAT that lets it in), is the punch's
+    /// success.
+    mutating func holePunchConnectionEstablished(_ id: ConnectionID, peer: PeerID, isDirect: Bool, now: Instant) {
+        if holePunch.dialPeers.removeValue(forKey: id) == nil {
+            guard isDirect, let session = holePunch.sessions[peer], session.attempts.currentAttempt != nil,
+                  !session.attempts.isFinished
+            else { return }
+        }
+        guard var session = holePunch.sessions[peer] else { return }
         session.dials.remove(id)
         guard let success = session.attempts.succeeded(now: now) else {
             holePunch.sessions[peer] = session

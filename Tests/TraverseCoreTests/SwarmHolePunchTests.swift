@@ -194,4 +194,31 @@ import Testing
         #expect(network.directConnection(1, to: a) != nil)
         #expect(network.nodes[1].swarm.holePunch.sessions.isEmpty && network.nodes[1].swarm.holePunch.dialPeers.isEmpty)
     }
+
+    @Test func aDirectConnectionFromThePeerDuringAnAttemptIsTheSuccess() throws {
+        var configuration = Self.clientConfiguration()
+        configuration.reusesListenPortForDials = false
+        var (network, circuit) = try Self.relayedPair(configuration)
+        let b = network.peer(1), a = network.peer(2)
+        network.blackHoles = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
+        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
+        network.run(until: .seconds(5)) { network in
+            network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
+        }
+        _ = network.takeEvents(1)
+        // A's SYN reaches B's listening port (from a port B is not dialing) while B's own
+        // punch dials still hang: that connection is the upgrade.
+        network.blackHoles = []
+        _ = network.nodes[2].swarm.dial(try Multiaddr("/ip4/10.0.0.2/tcp/4001/p2p/\(b)"), reusingConnection: false, now: network.now)
+        network.settle()
+        let eventsB = network.takeEvents(1)
+        #expect(Self.successes(eventsB).map(\.peer) == [a])
+        #expect(Self.failures(eventsB).isEmpty)
+        // B's hanging dials are cancelled, and the relayed connection retires.
+        #expect(network.nodes[1].swarm.holePunch.dialPeers.isEmpty)
+        network.releaseHeldConnects()
+        network.settle()
+        #expect(network.relayedConnection(1, to: a) == nil)
+        #expect(network.directConnection(1, to: a) != nil)
+    }
 }
