@@ -9,7 +9,7 @@ struct TraverseCommand: AsyncParsableCommand {
         abstract: "libp2p NAT traversal in Swift: direct, relayed, hole-punched and NATS-tunnelled connections.",
         subcommands: [
             KeygenCommand.self, IdCommand.self, InspectCommand.self, ListenCommand.self, PingCommand.self,
-            PerfCommand.self, EchoCommand.self, RelayCommand.self,
+            PerfCommand.self, EchoCommand.self, RelayCommand.self, DemoCommand.self,
         ])
 }
 
@@ -27,7 +27,7 @@ struct HolePunchOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Treat addresses of this scope as public (repeatable): documentation, private, cgnat. Default: public only.",
+            "Treat addresses of this scope as public (repeatable): documentation, private, cgnat, loopback. Default: public only.",
             discussion: """
                 For NAT labs, whose 'public' side uses the documentation ranges (RFC 5737): hole punching dials \
                 such addresses, AutoNAT asks to be dialed back at them and serves peers on them, and observers \
@@ -43,7 +43,8 @@ struct HolePunchOptions: ParsableArguments {
             case "documentation": scope = .documentation
             case "private": scope = .privateNetwork
             case "cgnat": scope = .carrierGradeNAT
-            default: throw CommandFailure("--hole-punch-scope: expected documentation, private or cgnat, got \(name)")
+            case "loopback": scope = .loopback
+            default: throw CommandFailure("--hole-punch-scope: expected documentation, private, cgnat or loopback, got \(name)")
             }
             configuration.holePunch.exchange.addressSelection.acceptedScopes.insert(scope)
             configuration.autoNAT.publicScopes.insert(scope)
