@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The main job: set-up, a release build, then a node on 127.0.0.1:4001 with the identity kept
-# in ~/.traverse/identity.key (made on first run). It prints its full addresses and logs
-# connections until Ctrl-C. Extra arguments go to `traverse listen` (e.g. --json).
+# The main job: set-up, a release build, then `traverse demo`: a relay, two peers behind NATs,
+# a reservation, a relayed connection, the hole punch to direct, and the NATS tier when the
+# direct and relay paths are blocked, narrated, with the figures at the end. As root (with
+# network namespaces) it runs in the NAT lab of Interop/natlab/natlab.sh and removes it
+# afterwards; otherwise on loopback. Extra arguments go to `traverse demo` (e.g. --pings 20,
+# --mode loopback).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 swift build -c release --product traverse >&2
 traverse="$(swift build -c release --show-bin-path)/traverse"
-key="${TRAVERSE_HOME:-$HOME/.traverse}/identity.key"
-exec "$traverse" listen --key "$key" --listen "${TRAVERSE_LISTEN:-/ip4/127.0.0.1/tcp/4001}" "$@"
+exec "$traverse" demo --lab-script "$root/Interop/natlab/natlab.sh" "$@"
