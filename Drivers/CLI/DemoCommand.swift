@@ -147,6 +147,11 @@ final class DemoStory: @unchecked Sendable {
                 let attempt = object["attempt"] as? Int ?? 0
                 holePunch = String(format: "%.1f ms after the relayed connection opened, attempt %d", ms, attempt)
                 say(String(format: "B: DCUtR hole punch succeeded: direct connection %.1f ms after the relayed one (attempt %d); the relayed connection closes once idle", ms, attempt))
+            case ("B", "reachability_changed"):
+                let addresses = (object["public_addresses"] as? [String]) ?? []
+                say("B's status: NAT \(object["nat_type"] as? String ?? "?"), reachability \(object["reachability"] as? String ?? "?")"
+                    + (addresses.isEmpty ? "" : ", public address \(addresses.joined(separator: ", "))")
+                    + ((object["relay_required"] as? Bool) == true ? ", relay required" : ""))
             case ("B", "hole_punch_failed"):
                 say("B: hole punch failed: \(object["reason"] as? String ?? "?"); traffic stays on the relay")
             case ("B", "connected"):

@@ -23,6 +23,9 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A relay to reserve on (…/p2p/RELAY_ID; repeatable): reservations are kept on two of them, moved when one fails; each circuit address is printed once granted.")
     var relay: [String] = []
 
+    @Option(name: .long, help: "A peer to connect to at start (…/p2p/ID; repeatable): peers observe this node's address (NAT type) and may serve AutoNAT.")
+    var connect: [String] = []
+
     @OptionGroup var holePunch: HolePunchOptions
     @OptionGroup var natsTier: NATSOptions
     @OptionGroup var output: OutputOptions
@@ -31,6 +34,7 @@ struct ListenCommand: AsyncParsableCommand {
         let out = Output(json: output.json)
         try await reportingFailures(json: output.json) {
             let identity = try NodeCommandSupport.loadOrCreateKey(at: key ?? NodeCommandSupport.defaultKeyPath)
+            let peers = try connect.map(NodeCommandSupport.multiaddr)
             guard maxConnectionsPerPeer > 0, maxConnections > 0 else { throw CommandFailure("limits must be positive") }
             var configuration = SwarmConfiguration()
             configuration.maximumConnectionsPerPeer = maxConnectionsPerPeer
@@ -50,7 +54,18 @@ struct ListenCommand: AsyncParsableCommand {
             let node = try Node(identityKey: identity, configuration: configuration)
             try await NodeCommandSupport.listen(node, on: serving.listen, out: out, json: output.json)
             let logger = Task { await NodeEventLog(out: out, quiet: serving.quiet).run(node.events) }
+            let json = output.json
+            let dialer = Task {
+                for peer in peers {
+                    do {
+                        _ = try await node.dial(peer)
+                    } catch {
+                        ListenCommand.fail("cannot connect to \(peer): \(error)", json: json)
+                    }
+                }
+            }
             await NodeCommandSupport.waitForTerminationSignal()
+            dialer.cancel()
             await node.stop()
             logger.cancel()
         }

@@ -55,6 +55,7 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     var metrics: String?
 
+    @OptionGroup var publicScope: HolePunchOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -88,6 +89,7 @@ struct RelayCommand: AsyncParsableCommand {
             throw CommandFailure("limits must be positive (bandwidths and per-circuit limits may be 0 for none)")
         }
         var configuration = SwarmConfiguration()
+        try publicScope.apply(to: &configuration)
         configuration.maximumConnections = maxConnections
         configuration.relay.roles = [.hop]
         configuration.relay.hop = RelayHopConfiguration(

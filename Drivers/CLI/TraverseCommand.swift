@@ -22,10 +22,10 @@ struct ServingOptions: ParsableArguments {
     var quiet = false
 }
 
-/// Hole punching settings of a node command.
+/// Which addresses a node command treats as public (hole punching, AutoNAT, observers).
 struct HolePunchOptions: ParsableArguments {
     @Option(
-        name: .long,
+        name: [.customLong("public-scope"), .customLong("hole-punch-scope")],
         help: ArgumentHelp(
             "Treat addresses of this scope as public (repeatable): documentation, private, cgnat, loopback. Default: public only.",
             discussion: """
@@ -44,7 +44,7 @@ struct HolePunchOptions: ParsableArguments {
             case "private": scope = .privateNetwork
             case "cgnat": scope = .carrierGradeNAT
             case "loopback": scope = .loopback
-            default: throw CommandFailure("--hole-punch-scope: expected documentation, private, cgnat or loopback, got \(name)")
+            default: throw CommandFailure("--public-scope: expected documentation, private, cgnat or loopback, got \(name)")
             }
             configuration.holePunch.exchange.addressSelection.acceptedScopes.insert(scope)
             configuration.autoNAT.publicScopes.insert(scope)
