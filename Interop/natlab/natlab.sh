@@ -4,21 +4,27 @@
 # namespace: every veth pair is made inside a lab namespace, and the lab's "internet"
 # router has no default route.
 #
-#   natlab.sh up cone|symmetric|blocked   build it (cone: MASQUERADE keeps ports;
+#   natlab.sh up cone|symmetric|blocked [--unsolicited drop|rst]
+#                                         build it (cone: MASQUERADE keeps ports;
 #                                         symmetric: --random-fully; blocked: the hosts
-#                                         reach only the relay)
+#                                         reach only port 4222 (NATS) of the relay host;
+#                                         rst: a NAT answers unsolicited TCP with a reset)
 #   natlab.sh down                        remove it (processes inside are killed)
-#   natlab.sh exec relay|hostA|hostB CMD  run CMD in a namespace
+#   natlab.sh exec relay|hostA|hostB|obs CMD  run CMD in a namespace
 #   natlab.sh check                       whether this machine can run the lab (exit 0/1)
 #
 #   tv-inet  203.0.113.1/24 (bridge) ── tv-relay 203.0.113.10
 #                                    ├─ tv-natA  203.0.113.20 ── 192.168.1.0/24 ── tv-hostA .2
 #                                    └─ tv-natB  203.0.113.30 ── 192.168.2.0/24 ── tv-hostB .2
-# Unsolicited packets to a NAT's public address are dropped (no RST), like most home routers.
+#            198.51.100.1/24, 192.0.2.1/24 ── tv-obs 198.51.100.11, 192.0.2.11 (observers)
+# Unsolicited packets to a NAT's public address are dropped (no RST), like most home routers,
+# unless --unsolicited rst. With the relay, the observers make three /24s (observer groups):
+# enough for a node to confirm its NAT's mapping, or to see that the NAT is symmetric.
 set -euo pipefail
 
-NAMESPACES=(tv-inet tv-relay tv-natA tv-natB tv-hostA tv-hostB)
+NAMESPACES=(tv-inet tv-relay tv-natA tv-natB tv-hostA tv-hostB tv-obs)
 RELAY=203.0.113.10
+NATS_PORT=4222
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -27,7 +33,7 @@ prepare() {  # namespace, forwarding
   in_ns "$1" ip link set lo up
 }
 
-nat() {  # namespace, mode
+nat() {  # namespace, mode, unsolicited (drop|rst)
   local extra=""
   [ "$2" = symmetric ] && extra="--random-fully"
   in_ns "$1" iptables -t nat -A POSTROUTING -o wan0 -j MASQUERADE $extra
@@ -35,18 +41,29 @@ nat() {  # namespace, mode
   in_ns "$1" iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
   in_ns "$1" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
   if [ "$2" = blocked ]; then
-    in_ns "$1" iptables -A FORWARD -i lan0 -o wan0 -d "$RELAY" -j ACCEPT
+    in_ns "$1" iptables -A FORWARD -i lan0 -o wan0 -d "$RELAY" -p tcp --dport "$NATS_PORT" -j ACCEPT
     in_ns "$1" iptables -A FORWARD -i lan0 -o wan0 -j DROP
   fi
   in_ns "$1" iptables -A FORWARD -i lan0 -o wan0 -j ACCEPT
   in_ns "$1" iptables -A INPUT -i wan0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
   in_ns "$1" iptables -A INPUT -i wan0 -p icmp -j ACCEPT
+  # An unsolicited SYN to the NAT's public address (no mapping yet): dropped silently, or,
+  # with --unsolicited rst, answered with a reset as Linux does by default.
+  [ "$3" = rst ] && in_ns "$1" iptables -A INPUT -i wan0 -p tcp -j REJECT --reject-with tcp-reset
   in_ns "$1" iptables -A INPUT -i wan0 -j DROP
 }
 
 up() {
-  local mode=${1:-cone}
+  local mode=${1:-cone} unsolicited=drop
+  shift || true
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --unsolicited) unsolicited=${2:-}; shift 2 || { echo "natlab: --unsolicited drop|rst" >&2; exit 2; } ;;
+      *) echo "natlab: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
   case "$mode" in cone|symmetric|blocked) ;; *) echo "natlab: mode cone|symmetric|blocked" >&2; exit 2 ;; esac
+  case "$unsolicited" in drop|rst) ;; *) echo "natlab: --unsolicited drop|rst" >&2; exit 2 ;; esac
   down >/dev/null 2>&1 || true
   trap 'down >/dev/null 2>&1 || true' ERR
   for ns in "${NAMESPACES[@]}"; do ip netns add "$ns"; done
@@ -73,14 +90,24 @@ up() {
     ip -n "tv-nat$side" link add lan0 type veth peer name eth0 netns "tv-host$side"
     in_ns "tv-nat$side" ip addr add "$lan.1/24" dev lan0
     in_ns "tv-nat$side" ip link set lan0 up
-    nat "tv-nat$side" "$mode"
+    nat "tv-nat$side" "$mode" "$unsolicited"
     prepare "tv-host$side" 0
     in_ns "tv-host$side" ip addr add "$lan.2/24" dev eth0
     in_ns "tv-host$side" ip link set eth0 up
     in_ns "tv-host$side" ip route add default via "$lan.1"
   done
+  # The observers: two more public /24s behind the router.
+  ip -n tv-inet link add p-obs type veth peer name eth0 netns tv-obs
+  in_ns tv-inet ip addr add 198.51.100.1/24 dev p-obs
+  in_ns tv-inet ip addr add 192.0.2.1/24 dev p-obs
+  in_ns tv-inet ip link set p-obs up
+  prepare tv-obs 0
+  in_ns tv-obs ip addr add 198.51.100.11/24 dev eth0
+  in_ns tv-obs ip addr add 192.0.2.11/24 dev eth0
+  in_ns tv-obs ip link set eth0 up
+  in_ns tv-obs ip route add default via 198.51.100.1
   trap - ERR
-  echo "natlab up: $mode"
+  echo "natlab up: $mode (unsolicited: $unsolicited)"
 }
 
 down() {
@@ -108,5 +135,5 @@ case "${1:-}" in
   down) down ;;
   exec) shift; host=${1:?host}; shift; in_ns "tv-$host" "$@" ;;
   check) check ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,22p' "$0"; exit 2 ;;
 esac
