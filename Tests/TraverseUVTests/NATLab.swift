@@ -22,9 +22,10 @@ enum NATLab {
         return (try? run([script, "check"])) == 0
     }()
 
-    /// Builds the lab in `mode` (`cone`, `symmetric`, `blocked`).
-    static func up(_ mode: String) throws {
-        guard try run([script, "up", mode]) == 0 else { throw NATLabError("natlab.sh up \(mode) failed") }
+    /// Builds the lab in `mode` (`cone`, `symmetric`, `blocked`), with `options` (e.g.
+    /// `--unsolicited rst`).
+    static func up(_ mode: String, _ options: [String] = []) throws {
+        guard try run([script, "up", mode] + options) == 0 else { throw NATLabError("natlab.sh up \(mode) failed") }
     }
 
     /// Removes the lab and everything running in it.
@@ -61,13 +62,14 @@ final class LabProcess: @unchecked Sendable {
     private var finished = false
 
     /// Runs `traverse ARGUMENTS` (or `executable ARGUMENTS`) in the namespace of lab host
-    /// `host` (`relay`, `hostA`, `hostB`).
-    init(host: String, executable: String? = nil, _ arguments: [String]) throws {
+    /// `host` (`relay`, `hostA`, `hostB`, `obs`), reading its standard output (and its
+    /// standard error too when asked).
+    init(host: String, executable: String? = nil, _ arguments: [String], readsStandardError: Bool = false) throws {
         guard let program = executable ?? NATLab.traverse else { throw NATLabError("no traverse executable") }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ip", "netns", "exec", "tv-\(host)", program] + arguments
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = readsStandardError ? output : FileHandle.nullDevice
         try process.run()
         let reader = output.fileHandleForReading
         Thread { [weak self] in

@@ -11,25 +11,54 @@ import Testing
 /// lab's public side uses the documentation ranges, hence `--hole-punch-scope documentation`.
 @Suite(.serialized, .enabled(if: NATLab.isAvailable, "needs root, ip netns and iptables (Interop/natlab/natlab.sh check)"))
 struct NATLabTests {
-    /// The relay and B in a fresh lab; returns them and B's circuit address.
-    static func relayAndListener(mode: String) throws -> (relay: LabProcess, listener: LabProcess, circuit: String) {
-        try NATLab.up(mode)
+    /// The two observers of the lab (198.51.100.11 and 192.0.2.11: with the relay, three
+    /// observer groups) and their addresses.
+    static func observers() throws -> (processes: [LabProcess], addresses: [String]) {
+        var processes: [LabProcess] = [], addresses: [String] = []
+        for (index, host) in ["198.51.100.11", "192.0.2.11"].enumerated() {
+            let observer = try LabProcess(host: "obs", [
+                "listen", "--key", "/tmp/tv-natlab-obs\(index).key", "--listen", "/ip4/\(host)/tcp/4001",
+                "--public-scope", "documentation",
+            ])
+            processes.append(observer)
+            addresses.append(try observer.first { $0.hasPrefix("/ip4/\(host)/") ? $0 : nil })
+        }
+        return (processes, addresses)
+    }
+
+    /// The relay, the observers and B in a fresh lab; returns them and B's circuit address.
+    /// B connects to the observers at start, so it learns its NAT's mapping and type.
+    static func relayAndListener(mode: String, extra: [String] = []) throws
+        -> (relay: LabProcess, listener: LabProcess, circuit: String, observers: [LabProcess])
+    {
+        try NATLab.up(mode, extra)
         // Every A comes from natA's one address: the default per-IP circuit rate (8 a
         // minute) would refuse the later trials.
         let relay = try LabProcess(host: "relay", [
             "relay", "--key", "/tmp/tv-natlab-relay.key", "--listen", "/ip4/0.0.0.0/tcp/4001", "--circuit-rate", "1000",
+            "--public-scope", "documentation",
         ])
         let relayAddress = try relay.first { $0.hasPrefix("/ip4/203.0.113.10/") ? $0 : nil }
+        let (observers, observerAddresses) = try Self.observers()
         let listener = try LabProcess(host: "hostB", [
             "listen", "--key", "/tmp/tv-natlab-b.key", "--listen", "/ip4/0.0.0.0/tcp/4001", "--relay", relayAddress,
             "--hole-punch-scope", "documentation", "--json",
-        ])
+        ] + observerAddresses.flatMap { ["--connect", $0] })
         let circuit = try listener.first { line -> String? in
             guard let range = line.range(of: #"/ip4/203\.0\.113\.10/tcp/4001/p2p/\w+/p2p-circuit/p2p/\w+"#, options: .regularExpression)
             else { return nil }
             return String(line[range])
         }
-        return (relay, listener, circuit)
+        return (relay, listener, circuit, observers)
+    }
+
+    /// B's NAT type as its observers show it (the first `reachability_changed` with one).
+    static func natType(of listener: LabProcess) throws -> String {
+        try listener.first(timeout: 10) { line -> String? in
+            guard let object = line.jsonObject, object["event"] as? String == "reachability_changed",
+                  let type = object["nat_type"] as? String, type != "unknown" else { return nil }
+            return type
+        }
     }
 
     /// `traverse ping` from A: the tier of every ping, in order (nil: the command failed).
@@ -49,8 +78,14 @@ struct NATLabTests {
 
     @Test func coneNATsHolePunchToDirect() throws {
         defer { NATLab.down() }
-        let (relay, listener, circuit) = try Self.relayAndListener(mode: "cone")
-        defer { listener.terminate(); relay.terminate() }
+        let (relay, listener, circuit, observers) = try Self.relayAndListener(mode: "cone")
+        defer { listener.terminate(); relay.terminate(); observers.forEach { $0.terminate() } }
+        // Three observer groups agree on NAT B's mapping of B's listening port.
+        #expect(try Self.natType(of: listener) == "private")
+        let confirmed = listener.currentLines.compactMap(\.jsonObject).contains { object in
+            (object["public_addresses"] as? [String])?.contains("/ip4/203.0.113.30/tcp/4001") == true
+        }
+        #expect(confirmed)
         let trials = 20
         var direct = 0
         for trial in 0..<trials {
@@ -77,14 +112,55 @@ struct NATLabTests {
 
     @Test func symmetricNATsStayRelayedAndDeliver() throws {
         defer { NATLab.down() }
-        let (relay, listener, circuit) = try Self.relayAndListener(mode: "symmetric")
-        defer { listener.terminate(); relay.terminate() }
-        // Every ping is delivered, through the relay, while the punch fails behind it.
+        let (relay, listener, circuit, observers) = try Self.relayAndListener(mode: "symmetric")
+        defer { listener.terminate(); relay.terminate(); observers.forEach { $0.terminate() } }
+        // The observers see a new port for each of B's connections: symmetric.
+        #expect(try Self.natType(of: listener) == "symmetric")
+        // Every ping is delivered through the relay, and B spends no attempt on a punch
+        // that cannot meet.
         let tiers = try #require(try Self.pingFromA(circuit, port: 4300, count: 20, interval: 0.1))
-        print("NAT lab symmetric: \(tiers.count)/20 delivered, tiers \(Set(tiers))")
+        let failures = listener.currentLines.compactMap(\.jsonObject).filter { $0["event"] as? String == "hole_punch_failed" }
+        print("NAT lab symmetric: \(tiers.count)/20 delivered, tiers \(Set(tiers)); B: \(failures.map { $0["reason"] ?? "" })")
         #expect(tiers.count == 20)
         #expect(tiers.allSatisfy { $0 == "relay" })
         #expect(!listener.currentLines.contains { $0.contains("hole_punch_succeeded") })
+        #expect(failures.count == 1)
+        #expect((failures.first?["reason"] as? String)?.contains("symmetric NAT") == true)
+        #expect((failures.first?["reason"] as? String)?.contains("after 0 attempts") == true)
+    }
+
+    @Test func blockedPathsLeaveTheNATSTier() throws {
+        defer { NATLab.down() }
+        try NATLab.up("blocked")
+        let server = NATSTierTests.serverPath
+        try #require(FileManager.default.isExecutableFile(atPath: server), "nats-server is missing")
+        let nats = try LabProcess(host: "relay", executable: server, ["-a", "203.0.113.10", "-p", "4222"], readsStandardError: true)
+        defer { nats.terminate() }
+        _ = try nats.first { $0.contains("Server is ready") ? true : nil }
+        let url = "nats://203.0.113.10:4222"
+        let listener = try LabProcess(host: "hostB", [
+            "listen", "--key", "/tmp/tv-natlab-b.key", "--listen", "/ip4/0.0.0.0/tcp/4001", "--nats", url, "--json",
+        ])
+        defer { listener.terminate() }
+        let address = try listener.first { line -> String? in
+            guard let address = line.jsonObject?["address"] as? String, address.contains("/p2p/") else { return nil }
+            return address
+        }
+        _ = try listener.first { $0.jsonObject?["event"] as? String == "nats_connected" ? true : nil }
+        let peer = String(address[try #require(address.range(of: "/p2p/")).upperBound...])
+        // A knows only B's peer ID; the NATs let nothing out but the NATS server's port.
+        let started = ContinuousClock.now
+        let ping = try LabProcess(host: "hostA", [
+            "ping", "/p2p/\(peer)", "--nats", url, "--count", "20", "--interval", "0.1", "--json", "--timeout", "30",
+        ])
+        let lines = try ping.allLines(afterExit: 40)
+        let pings = lines.compactMap(\.jsonObject).filter { $0["tier"] != nil }
+        let times = pings.compactMap { $0["rtt_ms"] as? Double }.sorted()
+        print("NAT lab blocked: \(pings.count)/20 delivered over \(Set(pings.compactMap { $0["tier"] as? String })); "
+              + "median RTT \(times.isEmpty ? "-" : String(format: "%.2f", times[times.count / 2])) ms; "
+              + "all in \(ContinuousClock.now - started)")
+        #expect(pings.count == 20, "\(lines)")
+        #expect(pings.allSatisfy { $0["tier"] as? String == "nats" })
     }
 
     @Test func aKilledRelayIsReplacedWithinTenSeconds() throws {
@@ -168,8 +244,8 @@ struct NATLabTests {
 
     @Test(.enabled(if: PyPeerProcess.isAvailable)) func pyHolePunchesToTraverse() throws {
         defer { NATLab.down() }
-        let (relay, listener, circuit) = try Self.relayAndListener(mode: "cone")
-        defer { listener.terminate(); relay.terminate() }
+        let (relay, listener, circuit, observers) = try Self.relayAndListener(mode: "cone")
+        defer { listener.terminate(); relay.terminate(); observers.forEach { $0.terminate() } }
         // py (A) dials through the relay and serves DCUtR: Traverse (B) initiates.
         let py = try Self.pyPeer(host: "hostA", [
             "dial", circuit, "--listen", "/ip4/0.0.0.0/tcp/4700", "--dcutr", "--ping", "1", "--ping-rounds", "6",
