@@ -48,7 +48,7 @@ final class DemoStory: @unchecked Sendable {
     private let directory: String
     private let start = ContinuousClock.now
     private let lock = NSLock()
-    private var processes: [DemoProcess] = []
+    private var running: [DemoProcess] = []
     private var cleanedUp = false
     private var signalSources: [any DispatchSourceSignal] = []
     private var findings: [(String, String)] = []
@@ -113,12 +113,26 @@ final class DemoStory: @unchecked Sendable {
             return address
         }
         say("relay up at \(relayAddress)")
+        var observers: [String] = []
+        for (index, listen) in network.observerListenAddresses.enumerated() {
+            let observer = try spawn("observer", on: .obs, [
+                traverse, "listen", "--key", "\(directory)/observer\(index).key", "--listen", listen,
+                "--public-scope", network.publicScope, "--json",
+            ])
+            observers.append(try observer.waitFor("its address", timeout: .seconds(20)) { line -> String? in
+                line.demoJSONObject?["address"] as? String
+            })
+        }
+        if !observers.isEmpty {
+            say("two observers up on other public networks (198.51.100.11, 192.0.2.11): B connects to them and to the relay, and identify tells B where each sees it")
+        }
         let b = try spawn("B", on: .hostB, [
             traverse, "listen", "--key", "\(directory)/b.key", "--listen", network.listenAddress(.hostB),
             "--relay", relayAddress, "--hole-punch-scope", network.publicScope, "--json",
-        ])
+        ] + observers.flatMap { ["--connect", $0] })
         let circuit = try b.waitFor("a reservation", timeout: .seconds(20)) { line -> String? in
-            guard let address = line.demoJSONObject?["address"] as? String, address.contains("/p2p-circuit/") else { return nil }
+            guard let address = line.demoJSONObject?["address"] as? String, address.hasPrefix(network.relayAddressPrefix),
+                  address.contains("/p2p-circuit/") else { return nil }
             return address
         }
         say("B holds a reservation on the relay; its circuit address is\n             \(circuit)")
@@ -133,6 +147,7 @@ final class DemoStory: @unchecked Sendable {
         ])
         var tiers: [String] = [], times: [String: [Double]] = [:]
         var holePunch: String?
+        var natType: String?
         follow(a, alongside: [b, relay]) { process, object in
             switch (process.label, object["event"] as? String) {
             case ("A", _):
@@ -148,14 +163,15 @@ final class DemoStory: @unchecked Sendable {
                 holePunch = String(format: "%.1f ms after the relayed connection opened, attempt %d", ms, attempt)
                 say(String(format: "B: DCUtR hole punch succeeded: direct connection %.1f ms after the relayed one (attempt %d); the relayed connection closes once idle", ms, attempt))
             case ("B", "reachability_changed"):
+                natType = object["nat_type"] as? String
                 let addresses = (object["public_addresses"] as? [String]) ?? []
                 say("B's status: NAT \(object["nat_type"] as? String ?? "?"), reachability \(object["reachability"] as? String ?? "?")"
                     + (addresses.isEmpty ? "" : ", public address \(addresses.joined(separator: ", "))")
                     + ((object["relay_required"] as? Bool) == true ? ", relay required" : ""))
             case ("B", "hole_punch_failed"):
                 say("B: hole punch failed: \(object["reason"] as? String ?? "?"); traffic stays on the relay")
-            case ("B", "connected"):
-                say("B: \(object["tier"] as? String ?? "?") connection from A (\(object["direction"] as? String ?? ""))")
+            case ("B", "connected") where object["tier"] as? String == "relay":
+                say("B: relayed connection from \(object["peer_id"] as? String ?? "A") (A)")
             case ("relay", "circuit_opened"):
                 say("relay: circuit opened A -> B")
             case ("relay", "circuit_closed"):
@@ -170,8 +186,9 @@ final class DemoStory: @unchecked Sendable {
             if let median = median(times[tier]) { findings.append(("median RTT over \(tier)", String(format: "%.2f ms", median))) }
         }
         findings.append(("relayed -> direct", holePunch ?? "no hole punch"))
+        if let natType { findings.append(("B's NAT type (observers)", natType)) }
         guard tiers.count == pings else { throw CommandFailure("part 1: only \(tiers.count) of \(pings) pings were answered") }
-        stop([a, b, relay])
+        stop(processes)
     }
 
     /// Part 2: only the NATS server is reachable; A reaches B through it.
@@ -223,7 +240,7 @@ final class DemoStory: @unchecked Sendable {
         findings.append(("pings in part 2", "\(tiers.count)/\(pings) answered: " + tierCounts(tiers)))
         if let median = median(times) { findings.append(("median RTT over nats", String(format: "%.2f ms", median))) }
         guard tiers.count == pings else { throw CommandFailure("part 2: only \(tiers.count) of \(pings) pings were answered") }
-        stop([a, b, nats])
+        stop(processes)
     }
 
     private func summary() {
@@ -243,7 +260,7 @@ final class DemoStory: @unchecked Sendable {
     private func spawn(_ label: String, on host: DemoHost, _ arguments: [String], readsStandardError: Bool = false) throws -> DemoProcess {
         let process = try DemoProcess(label, network.command(on: host, arguments), readsStandardError: readsStandardError)
         lock.lock()
-        processes.append(process)
+        running.append(process)
         lock.unlock()
         return process
     }
@@ -271,10 +288,18 @@ final class DemoStory: @unchecked Sendable {
         }
     }
 
-    private func stop(_ stopping: [DemoProcess]) {
-        for process in stopping { process.terminate() }
+    /// Every process of the part so far (its peers, servers and observers).
+    private var processes: [DemoProcess] {
         lock.lock()
-        processes.removeAll { process in stopping.contains { $0 === process } }
+        defer { lock.unlock() }
+        return running
+    }
+
+    /// Stops the part's processes and removes the lab.
+    private func stop(_ stopping: [DemoProcess]) {
+        for process in stopping.reversed() { process.terminate() }
+        lock.lock()
+        running.removeAll { process in stopping.contains { $0 === process } }
         lock.unlock()
         network.down()
     }
@@ -287,10 +312,10 @@ final class DemoStory: @unchecked Sendable {
             return
         }
         cleanedUp = true
-        let running = processes
-        processes.removeAll()
+        let left = running
+        running.removeAll()
         lock.unlock()
-        for process in running.reversed() { process.terminate() }
+        for process in left.reversed() { process.terminate() }
         network.down()
         try? FileManager.default.removeItem(atPath: directory)
     }

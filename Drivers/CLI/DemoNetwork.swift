@@ -4,6 +4,8 @@ import Foundation
 /// behind its own NAT.
 enum DemoHost: String {
     case relay, hostA, hostB
+    /// Two observers on other public /24s (the lab only).
+    case obs
 }
 
 /// Where `traverse demo` runs: the NAT lab (`Interop/natlab/natlab.sh`: network
@@ -36,6 +38,9 @@ struct DemoNetwork {
         case (.loopback, _): "/ip4/127.0.0.1/tcp/0"
         }
     }
+
+    /// The observers' listen addresses: with the relay, three observer groups (the lab only).
+    var observerListenAddresses: [String] { isLab ? ["/ip4/198.51.100.11/tcp/4001", "/ip4/192.0.2.11/tcp/4001"] : [] }
 
     /// The prefix of the relay's address that others can reach.
     var relayAddressPrefix: String { isLab ? "/ip4/203.0.113.10/" : "/ip4/127.0.0.1/" }

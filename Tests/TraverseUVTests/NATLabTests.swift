@@ -208,6 +208,24 @@ struct NATLabTests {
         #expect(tiers.count == 2)
     }
 
+    /// The README's first command, as root: the demo in the lab, both parts.
+    @Test func theDemoRunsInTheLab() throws {
+        defer { NATLab.down() }
+        let (status, output) = try DemoTests.demo(["--mode", "lab", "--lab-script", NATLab.script, "--pings", "5", "--interval", "0.1"])
+        print(output.components(separatedBy: "\n").filter { $0.hasPrefix("  ") }.joined(separator: "\n"))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("Traverse demo in the NAT lab"))
+        let lines = output.components(separatedBy: "\n")
+        #expect(lines.contains { $0.contains("pings in part 1") && $0.contains("5/5 answered") && $0.contains("over direct") })
+        #expect(lines.contains { $0.contains("relayed -> direct") && $0.contains("attempt") })
+        #expect(lines.contains { $0.contains("B's NAT type (observers)") && $0.contains("private") })
+        #expect(lines.contains { $0.contains("pings in part 2") && $0.contains("5/5 answered: 5 over nats") })
+        #expect(!output.contains("Not shown here"))
+        // The demo removed the lab.
+        let namespaces = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)
+        #expect(!namespaces.contains("/run/netns/tv-"))
+    }
+
     // MARK: With py-libp2p 0.8.1
 
     /// py-libp2p's `peer.py` in lab host `host`.
