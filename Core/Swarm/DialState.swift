@@ -26,4 +26,7 @@ struct PendingRequest {
     let purpose: OutboundPurpose
     /// The application's protocols for a stream request.
     let protocols: [String]
+    /// The peer it is for, and the tier of the connection its stream opened on (metrics).
+    var peer: PeerID?
+    var tier: ConnectionTier?
 }

@@ -26,6 +26,7 @@ extension Swarm {
                 events.append(.roundTripTime(id, time))
                 if let peer = slot.peer {
                     peerStore.setRoundTripTime(time, for: peer, now: now)
+                    metricsRoundTrip(peer, time, now: now)
                     if !slot.isRelayed { autoRelayRoundTrip(peer, time, now: now) }
                 }
             case .remoteGoingAway:
@@ -64,6 +65,7 @@ extension Swarm {
             peerStore.addAddresses([address], for: peer, now: now, keeping: connected)
         }
         events.append(.connectionEstablished(summary))
+        metricsConnectionEstablished(peer, tier: summary.tier, now: now)
         if slot.isRelayed && configuration.holePunch.isEnabled { holePunch.relayedSince[id] = now }
         holePunchConnectionEstablished(id, peer: peer, isDirect: slot.circuit == nil && slot.natsCarrier == nil, now: now)
         openBuiltinStream(&slot, id: id, purpose: .identify, now: now)
@@ -118,7 +120,9 @@ extension Swarm {
         switch purpose {
         case .application(let request):
             slot.streams[stream] = .application
-            requests[request] = nil
+            if let pending = requests.removeValue(forKey: request) {
+                metricsRequestEnded(peer: pending.peer ?? slot.peer, tier: slot.tier, succeeded: true, now: now)
+            }
             events.append(.streamOpened(request, SwarmStreamID(connection: id, stream: stream), protocol: name))
             return
         case .identify:

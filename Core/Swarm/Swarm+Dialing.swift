@@ -218,6 +218,7 @@ extension Swarm {
     mutating func dialSucceeded(_ id: DialID, connection: ConnectionID, peer: PeerID, slot: inout ConnectionSlot, now: Instant) {
         guard let dial = dials.removeValue(forKey: id) else { return }
         cancelResolutions(of: id)
+        metricsDialEnded(peer, succeeded: true, now: now)
         if let expected = dial.expectedPeer, dialsByPeer[expected] == id { dialsByPeer[expected] = nil }
         for other in dial.attempts where other != connection { cancelAttempt(other, now: now) }
         for waiting in dial.waitingDials { events.append(.dialSucceeded(waiting, peer: peer, connection: connection)) }
@@ -231,6 +232,7 @@ extension Swarm {
     mutating func failDial(_ id: DialID, _ failure: DialFailure, now: Instant) {
         guard let dial = dials.removeValue(forKey: id) else { return }
         cancelResolutions(of: id)
+        metricsDialEnded(dial.expectedPeer, succeeded: false, now: now)
         if let expected = dial.expectedPeer, dialsByPeer[expected] == id { dialsByPeer[expected] = nil }
         for attempt in dial.attempts { cancelAttempt(attempt, now: now) }
         for waiting in dial.waitingDials { events.append(.dialFailed(waiting, failure)) }

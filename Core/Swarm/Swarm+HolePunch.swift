@@ -20,8 +20,7 @@ extension Swarm {
               holePunch.sessions[peer] == nil, usableConnection(to: peer, direct: true) == nil
         else { return }
         if isBehindSymmetricNAT(now: now) {
-            events.append(.holePunchFailed(
-                peer: peer, HolePunchFailure(attempts: 0, lastFailure: .symmetricNAT, elapsed: .zero)))
+            reportHolePunchFailed(peer, HolePunchFailure(attempts: 0, lastFailure: .symmetricNAT, elapsed: .zero), now: now)
             return
         }
         holePunch.sessions[peer] = HolePunchSession(
@@ -202,8 +201,7 @@ extension Swarm {
             holePunch.dialPeers[other] = nil
             closeConnection(other, now: now)
         }
-        events.append(.holePunchSucceeded(
-            peer: peer, direct: id, relayed: session.relayed, attempt: success.attempt, timeToDirect: success.timeToDirect))
+        reportHolePunchSucceeded(peer, direct: id, relayed: session.relayed, success: success, now: now)
         if session.relayedClosed {
             // The peer's side won first and closed the relayed connection: the session ends here.
             holePunch.sessions[peer] = nil
@@ -252,7 +250,7 @@ extension Swarm {
             // No relayed connection to coordinate another attempt on.
             if case .gaveUp(let failure) = decision {
                 holePunch.sessions[peer] = nil
-                events.append(.holePunchFailed(peer: peer, failure))
+                reportHolePunchFailed(peer, failure, now: now)
             } else {
                 endSessionWithoutRelayedConnection(peer, now: now)
             }
@@ -265,7 +263,7 @@ extension Swarm {
             // the attempt starts from the relay work queue.
             relay.work.append(.startHolePunch(peer))
         case .gaveUp(let failure):
-            events.append(.holePunchFailed(peer: peer, failure))
+            reportHolePunchFailed(peer, failure, now: now)
         }
     }
 
@@ -292,7 +290,7 @@ extension Swarm {
         }
         holePunch.sessions[peer] = nil
         let failure = session.attempts.relayedConnectionClosed(now: now)
-        if running, let failure { events.append(.holePunchFailed(peer: peer, failure)) }
+        if running, let failure { reportHolePunchFailed(peer, failure, now: now) }
     }
 
     /// A session whose relayed connection closed ends without a direct connection.
@@ -303,7 +301,7 @@ extension Swarm {
             closeConnection(id, now: now)
         }
         if let failure = session.attempts.relayedConnectionClosed(now: now) {
-            events.append(.holePunchFailed(peer: peer, failure))
+            reportHolePunchFailed(peer, failure, now: now)
         }
     }
 

@@ -19,6 +19,10 @@ extension Swarm {
             defer { slot.connection = connection }
             let stream = try connection.openStream(protocols: protocols, now: now)
             slot.streams[stream] = .opening(purpose)
+            if let request = purpose.request, requests[request] != nil {
+                requests[request]?.tier = slot.tier
+                if requests[request]?.peer == nil { requests[request]?.peer = slot.peer }
+            }
             return stream
         } catch {
             if let request = purpose.request { completeRequest(request, .failed(.streamRefused(error))) }
@@ -146,7 +150,10 @@ extension Swarm {
                 if !isPush { considerHolePunch(slot, id: connectionID, info: info, now: now) }
             case .pingRoundTrip(let time):
                 if let request = stream.request { events.append(.pingRoundTrip(request, time)) }
-                if let peer { peerStore.setRoundTripTime(time, for: peer, now: now) }
+                if let peer {
+                    peerStore.setRoundTripTime(time, for: peer, now: now)
+                    metricsRoundTrip(peer, time, now: now)
+                }
             case .completed(let outcome):
                 stream.finished = true
                 if let request = stream.request { completeRequest(request, outcome) }

@@ -53,7 +53,8 @@ extension Swarm {
         latestInput = max(latestInput, now)
         let id = RequestID(rawValue: makeIdentifier())
         let purpose = kind.purpose(id)
-        requests[id] = PendingRequest(purpose: purpose, protocols: protocols)
+        requests[id] = PendingRequest(
+            purpose: purpose, protocols: protocols, peer: peer ?? connection.flatMap { connections[$0]?.peer })
         guard !isShutDown else {
             completeRequest(id, .failed(.shutdown))
             return id
@@ -98,7 +99,9 @@ extension Swarm {
     /// Ends a request with an event. Streams opened for the application end their request
     /// with `streamOpened` instead.
     mutating func completeRequest(_ id: RequestID, _ outcome: RequestOutcome) {
-        guard requests.removeValue(forKey: id) != nil else { return }
+        guard let pending = requests.removeValue(forKey: id) else { return }
+        let succeeded = if case .failed = outcome { false } else { true }
+        metricsRequestEnded(peer: pending.peer, tier: pending.tier, succeeded: succeeded, now: latestInput)
         events.append(.requestCompleted(id, outcome))
     }
 

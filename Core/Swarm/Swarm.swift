@@ -77,6 +77,8 @@ public struct Swarm {
     var nats = SwarmNATSState()
     /// AutoNAT in both roles, identify's observed addresses, and the reachability verdict.
     var reachability: SwarmReachabilityState
+    /// Per-peer metrics and the node's counters by tier.
+    var peerMetrics = SwarmMetricsState()
     /// The instant the swarm was created, when the wall clock read `unixTimeAtStart`.
     let startedAt: Instant
 

@@ -68,6 +68,9 @@ public struct SwarmConfiguration: Sendable {
     /// AutoNAT (serving dial backs, probing this node's reachability) and how observed
     /// addresses are judged.
     public var autoNAT = AutoNATSwarmConfiguration()
+    /// The most peers with a metrics record (`Swarm.metrics(for:now:)`); when full, the
+    /// least recently active peer without a connection is forgotten.
+    public var maximumPeerMetrics = 1024
 
     /// The defaults.
     public init() {}

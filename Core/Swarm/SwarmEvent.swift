@@ -174,7 +174,7 @@ public struct ConnectionSummary: Equatable, Hashable, Sendable {
 }
 
 /// What carries a connection, from the best tier to the last resort.
-public enum ConnectionTier: String, Hashable, Sendable, CustomStringConvertible {
+public enum ConnectionTier: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// A TCP socket to the peer (dialed, accepted, or hole punched).
     case direct
     /// A Circuit Relay v2 circuit through a relay.

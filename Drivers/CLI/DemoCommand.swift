@@ -148,8 +148,11 @@ final class DemoStory: @unchecked Sendable {
         var tiers: [String] = [], times: [String: [Double]] = [:]
         var holePunch: String?
         var natType: String?
+        var finalMetrics: String?
         follow(a, alongside: [b, relay]) { process, object in
             switch (process.label, object["event"] as? String) {
+            case ("A", "metrics"):
+                finalMetrics = Self.metricsSummary(object)
             case ("A", _):
                 guard let tier = object["tier"] as? String, let rtt = object["rtt_ms"] as? Double, let seq = object["seq"] as? Int else {
                     return
@@ -187,6 +190,7 @@ final class DemoStory: @unchecked Sendable {
         }
         findings.append(("relayed -> direct", holePunch ?? "no hole punch"))
         if let natType { findings.append(("B's NAT type (observers)", natType)) }
+        if let finalMetrics { findings.append(("A's metrics for B (part 1)", finalMetrics)) }
         guard tiers.count == pings else { throw CommandFailure("part 1: only \(tiers.count) of \(pings) pings were answered") }
         stop(processes)
     }
@@ -230,7 +234,9 @@ final class DemoStory: @unchecked Sendable {
             "--json", "--timeout", "30",
         ])
         var tiers: [String] = [], times: [Double] = []
+        var finalMetrics: String?
         follow(a, alongside: [b]) { process, object in
+            if process.label == "A", object["event"] as? String == "metrics" { finalMetrics = Self.metricsSummary(object) }
             guard process.label == "A", let tier = object["tier"] as? String, let rtt = object["rtt_ms"] as? Double,
                   let seq = object["seq"] as? Int else { return }
             tiers.append(tier)
@@ -239,6 +245,7 @@ final class DemoStory: @unchecked Sendable {
         }
         findings.append(("pings in part 2", "\(tiers.count)/\(pings) answered: " + tierCounts(tiers)))
         if let median = median(times) { findings.append(("median RTT over nats", String(format: "%.2f ms", median))) }
+        if let finalMetrics { findings.append(("A's metrics for B (part 2)", finalMetrics)) }
         guard tiers.count == pings else { throw CommandFailure("part 2: only \(tiers.count) of \(pings) pings were answered") }
         stop(processes)
     }
@@ -335,6 +342,17 @@ final class DemoStory: @unchecked Sendable {
     }
 
     // MARK: Figures
+
+    /// `traverse ping`'s closing metrics line, in a few words.
+    private static func metricsSummary(_ object: [String: Any]) -> String {
+        var text = "tier \(object["tier"] as? String ?? "?")"
+        if let average = object["rtt_average_ms"] as? Double { text += String(format: ", latency %.2f ms (EMA)", average) }
+        text += ", \(object["requests"] as? Int ?? 0) requests, \(object["requests_failed"] as? Int ?? 0) failed"
+        if let rate = object["success_rate"] as? Double { text += String(format: ", success %.0f %%", rate * 100) }
+        let punches = object["hole_punches_succeeded"] as? Int ?? 0
+        if punches > 0 { text += ", \(punches) hole punch" }
+        return text
+    }
 
     private func tierCounts(_ tiers: [String]) -> String {
         ["relay", "direct", "nats"].compactMap { tier in

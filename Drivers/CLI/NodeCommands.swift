@@ -109,6 +109,7 @@ struct PingCommand: AsyncParsableCommand {
                         "ping \(number): \(String(format: "%.3f", milliseconds)) ms from \(peer) (\(tier))",
                         fields: ["seq": number, "rtt_ms": milliseconds, "peer_id": peer.description, "tier": tier])
                 }
+                if let metrics = try await node.metrics(for: peer) { PeerMetricsLine(metrics).emit(to: out) }
             }
         }
     }

@@ -268,16 +268,34 @@ public final class Node: Sendable {
         }
     }
 
-    /// Serves the relay's metrics (`RelayStatistics.prometheusText`) over HTTP at
-    /// `GET /metrics` on `address` (port 0 picks one) until the node stops. Returns the
-    /// bound address.
+    /// What this node measured with `peer` (tier, latency, requests and their outcomes,
+    /// dials, hole punches), or `nil` when it has no record of the peer.
+    public func metrics(for peer: PeerID) async throws(NodeError) -> PeerMetrics? {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<PeerMetrics?, any Error>) in
+            continuation.resume(returning: runtime.swarm.metrics(for: peer, now: runtime.now))
+        }
+    }
+
+    /// The node's counters by tier, and its reachability status.
+    public func nodeStatistics() async throws(NodeError) -> NodeStatistics {
+        let runtime = self.runtime
+        return try await submission.submit { (continuation: CheckedContinuation<NodeStatistics, any Error>) in
+            continuation.resume(returning: runtime.swarm.nodeStatistics(now: runtime.now))
+        }
+    }
+
+    /// Serves the node's metrics (`NodeStatistics.prometheusText`: connections and requests
+    /// by tier, dials, hole punches, reachability) and the relay's
+    /// (`RelayStatistics.prometheusText`) over HTTP at `GET /metrics` on `address` (port 0
+    /// picks one) until the node stops. Returns the bound address.
     public func serveMetrics(on address: SocketAddress) async throws(NodeError) -> SocketAddress {
         let runtime = self.runtime
         let loop = self.loop
         return try await submission.submit { (continuation: CheckedContinuation<SocketAddress, any Error>) in
             do throws(SocketError) {
                 let endpoint = try MetricsEndpoint.start(on: address, eventLoop: loop) {
-                    runtime.swarm.relayStatistics.prometheusText
+                    runtime.swarm.relayStatistics.prometheusText + runtime.swarm.nodeStatistics(now: runtime.now).prometheusText
                 }
                 continuation.resume(returning: endpoint.localAddress)
             } catch {
