@@ -117,7 +117,10 @@ struct SwarmMetricsState {
         if peers[peer] == nil {
             guard limit > 0 else { return }
             if peers.count >= limit {
-                let evictable = peers.values.filter { !isConnected($0.peer) }.min { $0.lastActivity < $1.lastActivity }
+                var evictable: PeerMetrics?
+                for candidate in peers.values where !isConnected(candidate.peer) {
+                    if evictable.map({ candidate.lastActivity < $0.lastActivity }) ?? true { evictable = candidate }
+                }
                 guard let evictable else { return }
                 peers.removeValueReleasingEmptyStorage(forKey: evictable.peer)
             }

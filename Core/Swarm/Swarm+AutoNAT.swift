@@ -49,16 +49,16 @@ extension Swarm {
         if let observed = info.observedAddress, let local = slot.localSocket, let observerIP = slot.remoteIP {
             let outcome = reachability.observedAddresses.record(
                 observed: observed, local: local, observer: peer, observerIP: observerIP, now: now)
-            if case .recorded(newlyConfirmed: true) = outcome, reachability.probe == nil {
-                // A new public candidate: worth asking about soon.
-                reachability.nextProbeAt = now
+            if case .recorded(let newlyConfirmed) = outcome {
+                // A new public candidate is worth asking about soon.
+                if newlyConfirmed && reachability.probe == nil { reachability.nextProbeAt = now }
+                reportReachabilityIfChanged(now: now)
             }
         }
         if configuration.autoNAT.probesReachability, info.protocols.contains(StreamProtocolID.autoNAT),
            reachability.probe == nil, reachability.nextProbeAt == nil {
             reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
         }
-        reportReachabilityIfChanged(now: now)
     }
 
     /// A listener closed: what its port was observed as is forgotten, and AutoNAT's verdict
