@@ -13,7 +13,7 @@
 #   natlab.sh exec relay|hostA|hostB|obs CMD  run CMD in a namespace
 #   natlab.sh check                       whether this machine can run the lab (exit 0/1)
 #
-#   tv-inet  203.0.113.1/24 (bridge) ── tv-relay 203.0.113.10
+#   tv-inet  203.0.113.1 (router) ─────── tv-relay 203.0.113.10
 #                                    ├─ tv-natA  203.0.113.20 ── 192.168.1.0/24 ── tv-hostA .2
 #                                    └─ tv-natB  203.0.113.30 ── 192.168.2.0/24 ── tv-hostB .2
 #            198.51.100.1/24, 192.0.2.1/24 ── tv-obs 198.51.100.11, 192.0.2.11 (observers)
@@ -68,13 +68,17 @@ up() {
   trap 'down >/dev/null 2>&1 || true' ERR
   for ns in "${NAMESPACES[@]}"; do ip netns add "$ns"; done
   prepare tv-inet 1
-  in_ns tv-inet ip link add br0 type bridge
-  in_ns tv-inet ip addr add 203.0.113.1/24 dev br0
-  in_ns tv-inet ip link set br0 up
+  # The router is a real hop between every public host (no shared bridge): each link
+  # is routed, and the router answers ARP for the other hosts of 203.0.113.0/24, so a packet
+  # from one NAT to another crosses it and loses one TTL, as on the internet.
+  local address
   for peer in relay natA natB; do
     ip -n tv-inet link add "p-$peer" type veth peer name "$([ $peer = relay ] && echo eth0 || echo wan0)" netns "tv-$peer"
-    in_ns tv-inet ip link set "p-$peer" master br0
+    case $peer in relay) address=$RELAY ;; natA) address=203.0.113.20 ;; natB) address=203.0.113.30 ;; esac
+    in_ns tv-inet ip addr add 203.0.113.1/32 dev "p-$peer"
     in_ns tv-inet ip link set "p-$peer" up
+    in_ns tv-inet ip route add "$address/32" dev "p-$peer"
+    in_ns tv-inet sysctl -qw "net.ipv4.conf.p-$peer.proxy_arp=1" "net.ipv4.neigh.p-$peer.proxy_delay=0"
   done
   prepare tv-relay 0
   in_ns tv-relay ip addr add "$RELAY/24" dev eth0
@@ -106,6 +110,18 @@ up() {
   in_ns tv-obs ip addr add 192.0.2.11/24 dev eth0
   in_ns tv-obs ip link set eth0 up
   in_ns tv-obs ip route add default via 198.51.100.1
+  # A veth's operational state turns UP asynchronously (the kernel's link watch can take
+  # a second): wait for every link, so programs that list their interfaces at start (a
+  # listener on 0.0.0.0 printing its addresses) see them running.
+  local tries=0
+  while [ $tries -lt 150 ]; do
+    local down_links=0
+    for ns in "${NAMESPACES[@]}"; do
+      if ip -n "$ns" -o link show | grep -v ' lo:' | grep -qv 'state UP'; then down_links=1; fi
+    done
+    [ $down_links = 0 ] && break
+    tries=$((tries + 1)); sleep 0.02
+  done
   trap - ERR
   echo "natlab up: $mode (unsolicited: $unsolicited)"
 }

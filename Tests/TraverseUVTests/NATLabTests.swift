@@ -68,7 +68,8 @@ struct NATLabTests {
             "--hole-punch-scope", "documentation", "--json", "--timeout", "30",
         ])
         let lines = try ping.allLines(afterExit: 40)
-        let tiers = lines.compactMap(\.jsonObject).compactMap { $0["tier"] as? String }
+        // One line per ping (with its sequence number), then the peer's metrics.
+        let tiers = lines.compactMap(\.jsonObject).filter { $0["seq"] != nil }.compactMap { $0["tier"] as? String }
         guard tiers.count == count else {
             Issue.record("ping from A on port \(port): \(lines)")
             return nil
@@ -129,6 +130,19 @@ struct NATLabTests {
         #expect((failures.first?["reason"] as? String)?.contains("after 0 attempts") == true)
     }
 
+    @Test func natsThatResetUnsolicitedSYNsStillDeliver() throws {
+        defer { NATLab.down() }
+        // NATs that answer an unsolicited SYN with a reset kill the simultaneous open
+        // when one SYN arrives before the other side's has left (go and py: 0/3). Traffic
+        // must go on through the relay, whatever the punch does.
+        let (relay, listener, circuit, observers) = try Self.relayAndListener(mode: "cone", extra: ["--unsolicited", "rst"])
+        defer { listener.terminate(); relay.terminate(); observers.forEach { $0.terminate() } }
+        let tiers = try #require(try Self.pingFromA(circuit, port: 4400, count: 20, interval: 0.3))
+        print("NAT lab cone with resets: \(tiers.count)/20 delivered; \(tiers.filter { $0 == "direct" }.count) over direct, "
+              + "\(tiers.filter { $0 == "relay" }.count) over the relay")
+        #expect(tiers.count == 20)
+    }
+
     @Test func blockedPathsLeaveTheNATSTier() throws {
         defer { NATLab.down() }
         try NATLab.up("blocked")
@@ -154,13 +168,17 @@ struct NATLabTests {
             "ping", "/p2p/\(peer)", "--nats", url, "--count", "20", "--interval", "0.1", "--json", "--timeout", "30",
         ])
         let lines = try ping.allLines(afterExit: 40)
-        let pings = lines.compactMap(\.jsonObject).filter { $0["tier"] != nil }
+        let pings = lines.compactMap(\.jsonObject).filter { $0["seq"] != nil }
+        let metrics = lines.compactMap(\.jsonObject).first { $0["event"] as? String == "metrics" }
         let times = pings.compactMap { $0["rtt_ms"] as? Double }.sorted()
         print("NAT lab blocked: \(pings.count)/20 delivered over \(Set(pings.compactMap { $0["tier"] as? String })); "
               + "median RTT \(times.isEmpty ? "-" : String(format: "%.2f", times[times.count / 2])) ms; "
               + "all in \(ContinuousClock.now - started)")
         #expect(pings.count == 20, "\(lines)")
         #expect(pings.allSatisfy { $0["tier"] as? String == "nats" })
+        // A's closing metrics: the NATS tier carried every request.
+        #expect(metrics?["tier"] as? String == "nats")
+        #expect(metrics?["requests"] as? Int == 20 && metrics?["requests_failed"] as? Int == 0)
     }
 
     @Test func aKilledRelayIsReplacedWithinTenSeconds() throws {
