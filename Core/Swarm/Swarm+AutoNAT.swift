@@ -103,10 +103,14 @@ extension Swarm {
     /// Starts an AutoNAT request when one is due.
     private mutating func startAutoNATProbe(now: Instant) {
         reachability.nextProbeAt = nil
-        guard configuration.autoNAT.probesReachability, reachability.probe == nil,
-              !autoNATCandidateAddresses(now: now).isEmpty, let (peer, id) = autoNATServerPeer(),
-              var slot = connections.removeValue(forKey: id)
-        else { return }
+        guard configuration.autoNAT.probesReachability, reachability.probe == nil else { return }
+        guard !autoNATCandidateAddresses(now: now).isEmpty else {
+            // Nothing a server could dial: look again after the retry interval (a newly
+            // confirmed address brings the probe forward), not at every identify.
+            reachability.nextProbeAt = reachability.status.nextProbe(after: now, now: now)
+            return
+        }
+        guard let (peer, id) = autoNATServerPeer(), var slot = connections.removeValue(forKey: id) else { return }
         reachability.probe = AutoNATProbe(peer: peer, connection: id)
         reachability.lastProbeAt = now
         reachability.askedPeers.removeAll { $0 == peer }

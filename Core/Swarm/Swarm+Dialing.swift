@@ -150,6 +150,7 @@ extension Swarm {
     mutating func startDial(
         _ id: DialID, expectedPeer: PeerID?, addresses: [Multiaddr], waitingDials: [DialID], now: Instant
     ) {
+        if let expectedPeer { metricsDialStarted(expectedPeer, now: now) }
         // Circuit addresses keep their `/p2p/TARGET`; they are tried after the direct ones.
         let direct = addresses.filter { SocketAddress(tcp: $0) != nil && !$0.isCircuit }.map(\.withoutTrailingPeerID)
         let relayed = addresses.filter(\.isCircuit)

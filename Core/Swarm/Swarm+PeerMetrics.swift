@@ -1,9 +1,13 @@
 /// Per-peer metrics and the node's counters by tier: updated where requests, dials,
 /// connections and hole punches end, never per byte.
+///
+/// A peer gets a record when this node dials it, makes a request to it or hole-punches
+/// with it; a peer that only connected to this node (a relay's thousands of clients) is
+/// counted in the totals but gets no record, so serving many peers costs nothing here.
 extension Swarm {
     /// What this node measured with `peer`, with the tiers of its open connections now;
-    /// `nil` for a peer without a record (none counted yet, or evicted: the table keeps
-    /// `maximumPeerMetrics` peers).
+    /// `nil` for a peer without a record (this node never dialed it, asked it anything or
+    /// hole-punched with it, or it was evicted: the table keeps `maximumPeerMetrics` peers).
     public func metrics(for peer: PeerID, now: Instant) -> PeerMetrics? {
         guard var metrics = self.peerMetrics.peers[peer] else { return nil }
         let tiers = Set((connectionsByPeer[peer] ?? []).compactMap { connections[$0]?.summary?.tier })
@@ -34,10 +38,16 @@ extension Swarm {
             of: peer, now: now, limit: configuration.maximumPeerMetrics, isConnected: isConnectedPeer, body)
     }
 
+    /// Updates the record of `peer` only if it has one.
+    private mutating func updatePeer(_ peer: PeerID, now: Instant, _ body: (inout PeerMetrics) -> Void) {
+        guard peerMetrics.peers[peer] != nil else { return }
+        recordPeer(peer, now: now, body)
+    }
+
     /// A connection with `peer` was established.
     mutating func metricsConnectionEstablished(_ peer: PeerID, tier: ConnectionTier, now: Instant) {
         peerMetrics.totals.connectionsEstablished[tier, default: 0] += 1
-        recordPeer(peer, now: now) { $0.connectionsEstablished[tier, default: 0] += 1 }
+        updatePeer(peer, now: now) { $0.connectionsEstablished[tier, default: 0] += 1 }
     }
 
     /// A request to `peer` ended (`tier`: of the connection it ran on, if it had one).
@@ -57,7 +67,13 @@ extension Swarm {
 
     /// A round trip to `peer` was measured.
     mutating func metricsRoundTrip(_ peer: PeerID, _ time: Duration, now: Instant) {
-        recordPeer(peer, now: now) { $0.recordRoundTrip(time) }
+        updatePeer(peer, now: now) { $0.recordRoundTrip(time) }
+    }
+
+    /// A dial to `peer` started: the peer gets a record (its connection, round trips and
+    /// requests are counted from now on).
+    mutating func metricsDialStarted(_ peer: PeerID, now: Instant) {
+        recordPeer(peer, now: now) { _ in }
     }
 
     /// A dial to `peer` (if it named one) ended.
