@@ -9,8 +9,9 @@ public struct NATSPipeConfiguration: Hashable, Sendable {
     /// The most bytes `write` holds before they go out as DATA (they are within the peer's
     /// credit too).
     public var maximumSendBuffer: Int = 256 * 1024
-    /// OPEN to ACCEPT.
-    public var openTimeout: Duration = .seconds(10)
+    /// OPEN to ACCEPT. Shorter than the connection's handshake timeout (10 s), so that a
+    /// pipe nobody accepts fails as such (`openTimeout`), not as a handshake that timed out.
+    public var openTimeout: Duration = .seconds(5)
     /// The longest time without a frame from the peer before the pipe fails.
     public var idleTimeout: Duration = .seconds(30)
     /// After this long without sending, a WINDOW frame goes out as a keepalive (it also

@@ -241,8 +241,9 @@ import Testing
         var generator = SeededGenerator(seed: 1)
         let alice = try link.routers[0].open(to: F.bob, now: .zero, using: &generator)
         link.run()
-        #expect(link.routers[0].nextDeadline == .zero + .seconds(10))
-        link.advance(by: .seconds(9))
+        let timeout = Self.configuration().pipe.openTimeout
+        #expect(link.routers[0].nextDeadline == Instant.zero + timeout)
+        link.advance(by: timeout - .seconds(1))
         #expect(link.takeEvents(0).isEmpty)
         link.advance(by: .seconds(1))
         #expect(link.takeEvents(0) == [.pipe(alice, .failed(.openTimeout))])
