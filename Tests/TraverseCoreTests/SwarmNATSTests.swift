@@ -5,11 +5,16 @@ import Testing
 /// NATS server.
 @Suite struct SwarmNATSTests {
     /// A network with a NATS server and `count` nodes using it (seeds 1, 2, …).
-    private func natsNetwork(nodes count: Int = 2) throws -> SwarmNetwork {
+    private func natsNetwork(nodes count: Int = 2, pipeWindow: UInt32? = nil) throws -> SwarmNetwork {
         var network = SwarmNetwork()
         network.natsServer = MockNATSServer()
         var configuration = SwarmConfiguration()
         configuration.nats = NATSTierConfiguration(server: network.natsAddress)
+        if let pipeWindow {
+            configuration.nats?.transport.router.pipe.receiveWindow = pipeWindow
+            configuration.nats?.transport.router.pipe.maximumSendBuffer = Int(pipeWindow)
+            configuration.nats?.transport.router.pipe.maximumFramePayload = Int(pipeWindow) / 4
+        }
         for seed in 1...count { try network.addNode(seed: UInt8(seed), configuration: configuration) }
         network.settle()
         return network
@@ -104,6 +109,29 @@ import Testing
             #expect(!contains(sniffed, Array(marker.utf8)), "\(marker) in the clear")
         }
         #expect(sniffed.count > 2 << 20)
+    }
+
+    @Test func bothSidesSendingPastTheirCreditDoNotStall() throws {
+        // Small pipe windows, and both sides sending at once (an echo): each side's output
+        // waits for the other's credit, which comes back only when the other reads.
+        var network = try natsNetwork(pipeWindow: 4 * 1024)
+        let dial = network.nodes[0].swarm.dialOverNATS(peer: network.peer(1), now: network.now)
+        network.run(until: .seconds(10)) { self.dialOutcome($0.nodes[0].events, dial) != nil }
+        let echoes = (0..<4).map { _ in network.nodes[0].swarm.echo(network.peer(1), byteCount: 256 * 1024, now: network.now) }
+        let start = network.now
+        network.run(until: .seconds(60)) { network in
+            let completed = Set(network.nodes[0].events.compactMap { event -> RequestID? in
+                if case .requestCompleted(let id, _) = event { id } else { nil }
+            })
+            return echoes.allSatisfy(completed.contains)
+        }
+        let outcomes = network.nodes[0].events.compactMap { event -> RequestOutcome? in
+            if case .requestCompleted(let id, let outcome) = event, echoes.contains(id) { outcome } else { nil }
+        }
+        #expect(outcomes.count == 4)
+        #expect(outcomes.allSatisfy { if case .echoed(byteCount: 256 * 1024, _) = $0 { true } else { false } })
+        // No wait for a keepalive (10 s) to unblock them: virtual time barely moved.
+        #expect(network.now - start < .seconds(1), "took \(network.now - start)")
     }
 
     @Test func dialFallsBackToNATSWhenTheDirectAttemptFails() throws {
