@@ -51,12 +51,12 @@ extension Swarm {
                 observed: observed, local: local, observer: peer, observerIP: observerIP, now: now)
             if case .recorded(let newlyConfirmed) = outcome {
                 // A new public candidate is worth asking about soon.
-                if newlyConfirmed && reachability.probe == nil { reachability.nextProbeAt = now }
+                if newlyConfirmed && reachability.probes.isEmpty { reachability.nextProbeAt = now }
                 reportReachabilityIfChanged(now: now)
             }
         }
         if configuration.autoNAT.probesReachability, info.protocols.contains(StreamProtocolID.autoNAT),
-           reachability.probe == nil, reachability.nextProbeAt == nil {
+           reachability.probes.isEmpty, reachability.nextProbeAt == nil {
             reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
         }
     }
@@ -86,49 +86,56 @@ extension Swarm {
         }
     }
 
-    /// A peer to ask: one with a direct connection that serves AutoNAT, preferring one not
-    /// asked lately.
-    private func autoNATServerPeer() -> (peer: PeerID, connection: ConnectionID)? {
-        var fallback: (peer: PeerID, connection: ConnectionID)?
+    /// Up to `count` peers to ask: peers with a direct connection that serve AutoNAT, those
+    /// not asked lately first.
+    private func autoNATServerPeers(_ count: Int) -> [(peer: PeerID, connection: ConnectionID)] {
+        var fresh: [(peer: PeerID, connection: ConnectionID)] = [], asked: [(peer: PeerID, connection: ConnectionID)] = []
         for (peer, ids) in connectionsByPeer.sorted(by: { $0.key.description < $1.key.description }) {
             guard peerStore[peer]?.protocols.contains(StreamProtocolID.autoNAT) == true,
                   let id = ids.first(where: { connections[$0].map { $0.circuit == nil && $0.natsCarrier == nil && !$0.remoteGoingAway } ?? false })
             else { continue }
-            if !reachability.askedPeers.contains(peer) { return (peer, id) }
-            if fallback == nil { fallback = (peer, id) }
+            if reachability.askedPeers.contains(peer) { asked.append((peer, id)) } else { fresh.append((peer, id)) }
+            if fresh.count >= count { break }
         }
-        return fallback
+        return Array((fresh + asked).prefix(count))
     }
 
-    /// Starts an AutoNAT request when one is due.
+    /// Starts the AutoNAT requests that are due: as many at once as a verdict needs while
+    /// the reachability is unknown (`concurrentProbesWhileUnknown`), one at a time after.
     private mutating func startAutoNATProbe(now: Instant) {
         reachability.nextProbeAt = nil
-        guard configuration.autoNAT.probesReachability, reachability.probe == nil else { return }
+        guard configuration.autoNAT.probesReachability, reachability.probes.isEmpty else { return }
         guard !autoNATCandidateAddresses(now: now).isEmpty else {
             // Nothing a server could dial: look again after the retry interval (a newly
             // confirmed address brings the probe forward), not at every identify.
             reachability.nextProbeAt = reachability.status.nextProbe(after: now, now: now)
             return
         }
-        guard let (peer, id) = autoNATServerPeer(), var slot = connections.removeValue(forKey: id) else { return }
-        reachability.probe = AutoNATProbe(peer: peer, connection: id)
-        reachability.lastProbeAt = now
-        reachability.askedPeers.removeAll { $0 == peer }
-        reachability.askedPeers.append(peer)
-        if reachability.askedPeers.count > SwarmReachabilityState.askedPeersRemembered {
-            reachability.askedPeers.removeFirst()
+        let count = reachability.status.reachability == .unknown ? max(1, configuration.autoNAT.concurrentProbesWhileUnknown) : 1
+        for (peer, id) in autoNATServerPeers(count) {
+            guard var slot = connections.removeValue(forKey: id) else { continue }
+            reachability.probes[id] = peer
+            reachability.lastProbeAt = now
+            reachability.askedPeers.removeAll { $0 == peer }
+            reachability.askedPeers.append(peer)
+            if reachability.askedPeers.count > SwarmReachabilityState.askedPeersRemembered {
+                reachability.askedPeers.removeFirst()
+            }
+            if openBuiltinStream(&slot, id: id, purpose: .autoNAT, now: now) == nil {
+                reachability.probes[id] = nil
+            }
+            settle(slot, id: id)
         }
-        if openBuiltinStream(&slot, id: id, purpose: .autoNAT, now: now) == nil {
-            reachability.probe = nil
+        if reachability.probes.isEmpty && reachability.lastProbeAt == now {
+            // Every stream was refused: try again after the retry interval.
             reachability.nextProbeAt = reachability.status.nextProbe(after: now, now: now)
         }
-        settle(slot, id: id)
     }
 
     /// The client machine for a negotiated AutoNAT stream, or `nil` (the stream is reset)
     /// when there is nothing to ask about any more.
     mutating func autoNATClientMachine(peer: PeerID?, connection: ConnectionID, now: Instant) -> ProtocolStream.Machine? {
-        guard reachability.probe?.connection == connection,
+        guard reachability.probes[connection] != nil,
               let client = try? AutoNATClient(
                 local: localPeer, addresses: autoNATCandidateAddresses(now: now), now: now,
                 configuration: configuration.autoNAT.client)
@@ -139,20 +146,22 @@ extension Swarm {
         return .autoNATClient(client)
     }
 
-    /// The probe on `connection` ended without a result: the next one comes after the
-    /// retry interval.
+    /// The probe on `connection` ended without a result; once no probe is left, the next
+    /// round comes after the retry interval.
     mutating func autoNATProbeEnded(connection: ConnectionID, now: Instant) {
-        guard reachability.probe?.connection == connection else { return }
-        reachability.probe = nil
-        reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
+        guard reachability.probes.removeValue(forKey: connection) != nil else { return }
+        if reachability.probes.isEmpty {
+            reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
+        }
     }
 
-    /// The client's one result.
+    /// A client's one result.
     mutating func applyAutoNATClient(_ event: AutoNATClientEvent, peer: PeerID?, connection: ConnectionID, now: Instant) {
-        guard let peer, reachability.probe?.connection == connection else { return }
-        reachability.probe = nil
+        guard let peer, reachability.probes.removeValue(forKey: connection) != nil else { return }
         reachability.status.record(event, from: peer, now: now)
-        reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
+        if reachability.probes.isEmpty {
+            reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
+        }
         events.append(.autoNATResult(peer: peer, event))
         reportReachabilityIfChanged(now: now)
     }

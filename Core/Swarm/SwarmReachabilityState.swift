@@ -18,6 +18,9 @@ public struct AutoNATSwarmConfiguration: Sendable {
     public var reachability = ReachabilityStatusConfiguration()
     /// How identify's observed addresses are confirmed and judged (NAT type).
     public var observedAddresses = ObservedAddressBookConfiguration()
+    /// How many peers are asked at once while the reachability is unknown (a verdict needs
+    /// `reachability.resultsToFlip` results from distinct peers); one at a time after.
+    public var concurrentProbesWhileUnknown = 3
     /// How long one dial back may take (TCP connect and the security handshake).
     public var dialBackTimeout: Duration = .seconds(15)
     /// The scopes whose addresses are public for this swarm: the addresses it asks to be
@@ -47,12 +50,6 @@ struct AutoNATDialBack {
     var remaining: [Multiaddr]
 }
 
-/// An AutoNAT request this node made (one at a time).
-struct AutoNATProbe {
-    let peer: PeerID
-    let connection: ConnectionID
-}
-
 /// The swarm's view of its own reachability and its AutoNAT work in both roles.
 struct SwarmReachabilityState {
     /// Identify's observed addresses: confirmation and NAT type.
@@ -61,10 +58,11 @@ struct SwarmReachabilityState {
     var status: ReachabilityStatus
     /// The server's admission (relayed connections, rate limits).
     var admission: AutoNATServerAdmission
-    /// When the last probe started, the probe in flight, and when the next is due (`nil`:
-    /// no peer to ask is known; an identify from one schedules it).
+    /// When the last round of probes started, the probes in flight (their connection and
+    /// peer), and when the next round is due (`nil`: no peer to ask is known; an identify
+    /// from one schedules it).
     var lastProbeAt: Instant?
-    var probe: AutoNATProbe?
+    var probes: [ConnectionID: PeerID] = [:]
     var nextProbeAt: Instant?
     /// Peers asked lately, newest last (a few, so probes go to different peers).
     var askedPeers: [PeerID] = []

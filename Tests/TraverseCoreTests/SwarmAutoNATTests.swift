@@ -68,6 +68,24 @@ import Testing
         #expect(next - network.now > .seconds(10 * 60))
     }
 
+    @Test func whileUnknownSeveralServersAreAskedAtOnce() throws {
+        var network = try Self.network(servers: 3)
+        try Self.dialServers(&network)
+        // One round: the three servers dial back in parallel, the verdict comes at once.
+        network.advance(by: .milliseconds(10))
+        #expect(network.nodes[0].swarm.status(now: network.now).reachability == .public)
+        #expect(Self.results(network.takeEvents(0)).count == 3)
+        // Asked one at a time, the verdict takes two more retry intervals (90 s each).
+        var configuration = Self.configuration()
+        configuration.autoNAT.concurrentProbesWhileUnknown = 1
+        var slow = try Self.network(servers: 3, client: configuration)
+        try Self.dialServers(&slow)
+        slow.advance(by: .seconds(60))
+        #expect(slow.nodes[0].swarm.status(now: slow.now).reachability == .unknown)
+        slow.advance(by: .seconds(150))
+        #expect(slow.nodes[0].swarm.status(now: slow.now).reachability == .public)
+    }
+
     @Test func anUnreachableNodeBecomesPrivateAndNeedsARelay() throws {
         var network = try Self.network(servers: 3)
         // Nothing reaches the client's listening port from outside (a firewall).
@@ -133,13 +151,13 @@ import Testing
         // A asks B over the relayed connection directly.
         let taken = network.nodes[2].swarm.connections.removeValue(forKey: relayed.id)
         var slot = try #require(taken)
-        network.nodes[2].swarm.reachability.probe = AutoNATProbe(peer: b, connection: relayed.id)
+        network.nodes[2].swarm.reachability.probes[relayed.id] = b
         network.nodes[2].swarm.openBuiltinStream(&slot, id: relayed.id, purpose: .autoNAT, now: network.now)
         network.nodes[2].swarm.settle(slot, id: relayed.id)
         network.settle()
         // B reset the stream: no verdict, and the probe ended.
         #expect(Self.results(network.takeEvents(2)).filter { $0.peer == b }.isEmpty)
-        #expect(network.nodes[2].swarm.reachability.probe?.peer != b)
+        #expect(network.nodes[2].swarm.reachability.probes[relayed.id] == nil)
         #expect(network.nodes[1].swarm.reachability.dialBacks.isEmpty)
     }
 

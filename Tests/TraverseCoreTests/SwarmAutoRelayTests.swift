@@ -46,6 +46,8 @@ import Testing
             relayAddresses.append(try #require(network.listenAddress(node)))
         }
         var configuration = SwarmAutoNATTests.configuration()
+        // One probe at a time (90 s apart): the reservations come first.
+        configuration.autoNAT.concurrentProbesWhileUnknown = 1
         configuration.autoRelay.isEnabled = true
         configuration.autoRelay.relays = relayAddresses
         configuration.autoRelay.reservations = 3
