@@ -55,9 +55,16 @@ extension Swarm {
                 reportReachabilityIfChanged(now: now)
             }
         }
-        if configuration.autoNAT.probesReachability, info.protocols.contains(StreamProtocolID.autoNAT),
-           reachability.probes.isEmpty, reachability.nextProbeAt == nil {
-            reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
+        guard configuration.autoNAT.probesReachability, info.protocols.contains(StreamProtocolID.autoNAT) else { return }
+        if reachability.probes.isEmpty {
+            if reachability.nextProbeAt == nil {
+                reachability.nextProbeAt = reachability.status.nextProbe(after: reachability.lastProbeAt, now: now)
+            }
+        } else if reachability.status.reachability == .unknown,
+                  reachability.probes.count < configuration.autoNAT.concurrentProbesWhileUnknown,
+                  !reachability.probes.values.contains(peer) {
+            // A round is running and a verdict needs more peers: ask this one too, now.
+            reachability.nextProbeAt = now
         }
     }
 
@@ -86,12 +93,13 @@ extension Swarm {
         }
     }
 
-    /// Up to `count` peers to ask: peers with a direct connection that serve AutoNAT, those
-    /// not asked lately first.
+    /// Up to `count` peers to ask: peers with a direct connection that serve AutoNAT and
+    /// are not being asked now, those not asked lately first.
     private func autoNATServerPeers(_ count: Int) -> [(peer: PeerID, connection: ConnectionID)] {
         var fresh: [(peer: PeerID, connection: ConnectionID)] = [], asked: [(peer: PeerID, connection: ConnectionID)] = []
+        let probing = Set(reachability.probes.values)
         for (peer, ids) in connectionsByPeer.sorted(by: { $0.key.description < $1.key.description }) {
-            guard peerStore[peer]?.protocols.contains(StreamProtocolID.autoNAT) == true,
+            guard !probing.contains(peer), peerStore[peer]?.protocols.contains(StreamProtocolID.autoNAT) == true,
                   let id = ids.first(where: { connections[$0].map { $0.circuit == nil && $0.natsCarrier == nil && !$0.remoteGoingAway } ?? false })
             else { continue }
             if reachability.askedPeers.contains(peer) { asked.append((peer, id)) } else { fresh.append((peer, id)) }
@@ -101,18 +109,19 @@ extension Swarm {
     }
 
     /// Starts the AutoNAT requests that are due: as many at once as a verdict needs while
-    /// the reachability is unknown (`concurrentProbesWhileUnknown`), one at a time after.
+    /// the reachability is unknown (`concurrentProbesWhileUnknown`; a round is topped up as
+    /// servers appear), one at a time after.
     private mutating func startAutoNATProbe(now: Instant) {
         reachability.nextProbeAt = nil
-        guard configuration.autoNAT.probesReachability, reachability.probes.isEmpty else { return }
+        let limit = reachability.status.reachability == .unknown ? max(1, configuration.autoNAT.concurrentProbesWhileUnknown) : 1
+        guard configuration.autoNAT.probesReachability, reachability.probes.count < limit else { return }
         guard !autoNATCandidateAddresses(now: now).isEmpty else {
             // Nothing a server could dial: look again after the retry interval (a newly
             // confirmed address brings the probe forward), not at every identify.
             reachability.nextProbeAt = reachability.status.nextProbe(after: now, now: now)
             return
         }
-        let count = reachability.status.reachability == .unknown ? max(1, configuration.autoNAT.concurrentProbesWhileUnknown) : 1
-        for (peer, id) in autoNATServerPeers(count) {
+        for (peer, id) in autoNATServerPeers(limit - reachability.probes.count) {
             guard var slot = connections.removeValue(forKey: id) else { continue }
             reachability.probes[id] = peer
             reachability.lastProbeAt = now

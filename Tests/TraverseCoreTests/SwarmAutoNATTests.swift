@@ -86,6 +86,29 @@ import Testing
         #expect(slow.nodes[0].swarm.status(now: slow.now).reachability == .public)
     }
 
+    @Test func serversThatAppearDuringARoundJoinIt() throws {
+        var network = try Self.network(servers: 3)
+        // The first server's dial back hangs (held by the network), so its probe stays open.
+        network.blackHoles = [.ipv4(IPv4Address(10, 0, 0, 1), port: 4001)]
+        _ = network.nodes[0].swarm.dial(try Multiaddr("/ip4/10.0.0.2/tcp/4001"), now: network.now)
+        network.advance(by: .milliseconds(10))
+        #expect(network.nodes[0].swarm.reachability.probes.values.map { $0 } == [network.peer(1)])
+        #expect(network.heldConnects.count == 1)
+        // Two more servers appear while it is open: they are asked at once (the verdict needs
+        // three peers), not after the round.
+        network.blackHoles = []
+        for node in [2, 3] {
+            _ = network.nodes[0].swarm.dial(try Multiaddr("/ip4/10.0.0.\(node + 1)/tcp/4001"), now: network.now)
+        }
+        network.advance(by: .milliseconds(10))
+        #expect(Set(Self.results(network.takeEvents(0)).map(\.peer)) == [network.peer(2), network.peer(3)])
+        // The held dial back answers: the third result, and the verdict.
+        network.releaseHeldConnects()
+        network.advance(by: .milliseconds(10))
+        #expect(Self.results(network.takeEvents(0)).map(\.peer) == [network.peer(1)])
+        #expect(network.nodes[0].swarm.status(now: network.now).reachability == .public)
+    }
+
     @Test func anUnreachableNodeBecomesPrivateAndNeedsARelay() throws {
         var network = try Self.network(servers: 3)
         // Nothing reaches the client's listening port from outside (a firewall).
