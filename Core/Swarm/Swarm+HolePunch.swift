@@ -8,7 +8,7 @@
 /// upgrade what connects in the attempt's role (the initiator is the security server;
 /// the last attempt swaps the roles for go-libp2p before v0.41). The first connection that
 /// authenticates the peer wins; the other dials are cancelled, and the relayed connection
-/// is closed once it has no streams left.
+/// is closed after a grace (`relayedConnectionGrace`, 2 s), once it has no streams left.
 extension Swarm {
     // MARK: Starting
 
@@ -207,8 +207,7 @@ extension Swarm {
             holePunch.sessions[peer] = nil
             return
         }
-        holePunch.retiring.insert(session.relayed)
-        retireRelayedConnectionIfIdle(session.relayed, now: now)
+        holePunch.retiringAt[session.relayed] = now + configuration.holePunch.relayedConnectionGrace
     }
 
     /// Closes a relayed connection a direct one replaced, once it has no streams.
@@ -277,6 +276,7 @@ extension Swarm {
     /// A relayed connection closed: its session ends (a running attempt fails for good).
     mutating func holePunchRelayedConnectionClosed(_ id: ConnectionID, peer: PeerID, now: Instant) {
         holePunch.retiring.remove(id)
+        holePunch.retiringAt[id] = nil
         holePunch.relayedSince[id] = nil
         guard var session = holePunch.sessions[peer], session.relayed == id else { return }
         let running = session.attempts.currentAttempt != nil && !session.attempts.isFinished
@@ -305,8 +305,13 @@ extension Swarm {
         }
     }
 
-    /// Dial timeouts of the attempts.
+    /// Dial timeouts of the attempts, and replaced relayed connections whose grace ended.
     mutating func handleHolePunchTimeouts(now: Instant) {
+        for (id, at) in holePunch.retiringAt.sorted(by: { $0.key < $1.key }) where at <= now {
+            holePunch.retiringAt[id] = nil
+            holePunch.retiring.insert(id)
+            retireRelayedConnectionIfIdle(id, now: now)
+        }
         for (peer, session) in holePunch.sessions {
             if var machine = session.waitingInitiator, let deadline = machine.nextDeadline, deadline <= now {
                 holePunch.sessions[peer]?.waitingInitiator = nil

@@ -11,6 +11,10 @@ public struct HolePunchSwarmConfiguration: Sendable {
     /// connection: `Swarm.status(now:).natType`) neither starts nor answers hole punches,
     /// so no attempt is spent on a simultaneous open that cannot meet.
     public var skipsWhenSymmetricNAT = true
+    /// How long a relayed connection that a hole punch replaced stays open before it is
+    /// closed (once it has no streams): the peer may not have its side of the direct
+    /// connection yet and still open a stream on the relayed one.
+    public var relayedConnectionGrace: Duration = .seconds(2)
 
     /// The defaults.
     public init() {}
@@ -48,7 +52,10 @@ struct SwarmHolePunchState {
     /// When each established relayed connection came up: hole punching's time to direct
     /// counts from there.
     var relayedSince: [ConnectionID: Instant] = [:]
-    /// Relayed connections a direct connection replaced: closed once they have no streams.
+    /// Relayed connections a direct connection replaced, until their grace ends.
+    var retiringAt: [ConnectionID: Instant] = [:]
+    /// Relayed connections a direct connection replaced, past their grace: closed once they
+    /// have no streams.
     var retiring: Set<ConnectionID> = []
     /// Outbound sockets bound to a listening port, with the address they went to: when the
     /// bind fails they are retried from an ephemeral port.
@@ -58,6 +65,7 @@ struct SwarmHolePunchState {
     var nextDeadline: Instant? {
         var earliest: Instant?
         for session in sessions.values { earliest = earliest.earliest(session.nextDeadline) }
+        for instant in retiringAt.values { earliest = earliest.earliest(instant) }
         return earliest
     }
 }

@@ -164,7 +164,7 @@ final class DemoStory: @unchecked Sendable {
                 let ms = object["time_to_direct_ms"] as? Double ?? .nan
                 let attempt = object["attempt"] as? Int ?? 0
                 holePunch = String(format: "%.1f ms after the relayed connection opened, attempt %d", ms, attempt)
-                say(String(format: "B: DCUtR hole punch succeeded: direct connection %.1f ms after the relayed one (attempt %d); the relayed connection closes once idle", ms, attempt))
+                say(String(format: "B: DCUtR hole punch succeeded: direct connection %.1f ms after the relayed one (attempt %d); the relayed connection closes after a 2 s grace", ms, attempt))
             case ("B", "reachability_changed"):
                 natType = object["nat_type"] as? String
                 let addresses = (object["public_addresses"] as? [String]) ?? []
