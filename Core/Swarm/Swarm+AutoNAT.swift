@@ -94,16 +94,21 @@ extension Swarm {
     }
 
     /// Up to `count` peers to ask: peers with a direct connection that serve AutoNAT and
-    /// are not being asked now, those not asked lately first.
+    /// are not being asked now, those not asked lately first. One pass over the connected
+    /// peers, stopping as soon as enough fresh ones are found (a relay has thousands).
     private func autoNATServerPeers(_ count: Int) -> [(peer: PeerID, connection: ConnectionID)] {
         var fresh: [(peer: PeerID, connection: ConnectionID)] = [], asked: [(peer: PeerID, connection: ConnectionID)] = []
-        let probing = Set(reachability.probes.values)
-        for (peer, ids) in connectionsByPeer.sorted(by: { $0.key.description < $1.key.description }) {
-            guard !probing.contains(peer), peerStore[peer]?.protocols.contains(StreamProtocolID.autoNAT) == true,
+        for (peer, ids) in connectionsByPeer {
+            guard !reachability.probes.values.contains(peer),
+                  peerStore[peer]?.protocols.contains(StreamProtocolID.autoNAT) == true,
                   let id = ids.first(where: { connections[$0].map { $0.circuit == nil && $0.natsCarrier == nil && !$0.remoteGoingAway } ?? false })
             else { continue }
-            if reachability.askedPeers.contains(peer) { asked.append((peer, id)) } else { fresh.append((peer, id)) }
-            if fresh.count >= count { break }
+            if !reachability.askedPeers.contains(peer) {
+                fresh.append((peer, id))
+                if fresh.count >= count { break }
+            } else if asked.count < count {
+                asked.append((peer, id))
+            }
         }
         return Array((fresh + asked).prefix(count))
     }
@@ -325,15 +330,20 @@ extension Swarm {
 
     // MARK: Time
 
-    /// Expires observations and stale verdicts, and starts a probe when one is due.
+    /// Expires observations and stale verdicts, and starts a probe when one is due. The
+    /// status is recomputed only when something expired: this runs at every timer of the
+    /// swarm (keepalives included).
     mutating func handleReachabilityTimeouts(now: Instant) {
+        var expired = false
         if let expiry = reachability.observedAddresses.nextDeadline, expiry <= now {
             reachability.observedAddresses.removeExpired(now: now)
+            expired = true
         }
         if let expiry = reachability.status.nextDeadline, expiry <= now {
             reachability.status.expire(now: now)
+            expired = true
         }
         if let due = reachability.nextProbeAt, due <= now { startAutoNATProbe(now: now) }
-        reportReachabilityIfChanged(now: now)
+        if expired { reportReachabilityIfChanged(now: now) }
     }
 }

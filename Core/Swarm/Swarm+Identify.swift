@@ -14,6 +14,8 @@ extension Swarm {
         cachedSignedRecord = try? SignedPeerRecord(
             sealing: PeerRecord(peerID: localPeer, seq: recordSequence, addresses: listenAddresses), with: identityKey)
         pushIdentify(now: now)
+        // A public listen address is one of the node's public addresses.
+        reportReachabilityIfChanged(now: now)
     }
 
     /// Sends identify push on every established connection.
