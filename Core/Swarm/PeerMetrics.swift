@@ -13,6 +13,11 @@ public struct RequestCounts: Hashable, Sendable {
 
     /// No requests.
     public init() {}
+
+    /// Counts one request that ended.
+    mutating func record(succeeded: Bool) {
+        if succeeded { self.succeeded += 1 } else { failed += 1 }
+    }
 }
 
 /// What this node measured of its traffic with one peer (`Swarm.metrics(for:now:)`,
@@ -69,11 +74,8 @@ public struct PeerMetrics: Hashable, Sendable {
     }
 
     mutating func recordRequest(succeeded: Bool, tier: ConnectionTier?) {
-        if succeeded { requests.succeeded += 1 } else { requests.failed += 1 }
-        guard let tier else { return }
-        if succeeded { requestsByTier[tier, default: RequestCounts()].succeeded += 1 } else {
-            requestsByTier[tier, default: RequestCounts()].failed += 1
-        }
+        requests.record(succeeded: succeeded)
+        if let tier { requestsByTier[tier, default: RequestCounts()].record(succeeded: succeeded) }
     }
 }
 

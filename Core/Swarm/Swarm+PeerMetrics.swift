@@ -53,11 +53,7 @@ extension Swarm {
     /// A request to `peer` ended (`tier`: of the connection it ran on, if it had one).
     mutating func metricsRequestEnded(peer: PeerID?, tier: ConnectionTier?, succeeded: Bool, now: Instant) {
         if let tier {
-            if succeeded {
-                peerMetrics.totals.requestsByTier[tier, default: RequestCounts()].succeeded += 1
-            } else {
-                peerMetrics.totals.requestsByTier[tier, default: RequestCounts()].failed += 1
-            }
+            peerMetrics.totals.requestsByTier[tier, default: RequestCounts()].record(succeeded: succeeded)
         } else if !succeeded {
             peerMetrics.totals.requestsFailedUnconnected += 1
         }
