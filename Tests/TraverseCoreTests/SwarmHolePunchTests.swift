@@ -33,6 +33,24 @@ import Testing
         return (network, circuit)
     }
 
+    /// `relayedPair`, then A dials B through the relay while both listening ports are black
+    /// holes (their connects held by the network): returns once B's session has punch dials
+    /// hanging, with B's events up to then taken, and the circuit address.
+    static func relayedPairWithHangingPunch(
+        _ configuration: SwarmConfiguration = clientConfiguration()
+    ) throws -> (network: SwarmNetwork, circuit: Multiaddr) {
+        var (network, circuit) = try relayedPair(configuration)
+        let b = network.peer(1)
+        network.blackHoles = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
+        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
+        network.run(until: .seconds(5)) { network in
+            network.nodes[2].swarm.connections(to: b).contains(where: \.isRelayed)
+                && network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
+        }
+        _ = network.takeEvents(1)
+        return (network, circuit)
+    }
+
     static func successes(_ events: [SwarmEvent]) -> [(peer: PeerID, direct: ConnectionID, attempt: Int, time: Duration)] {
         events.compactMap { event in
             if case .holePunchSucceeded(let peer, let direct, _, let attempt, let time) = event {
@@ -148,17 +166,9 @@ import Testing
     }
 
     @Test func aRelayedConnectionLostMidPunchDoesNotBlockTheNextOne() throws {
-        var (network, circuit) = try Self.relayedPair()
-        let b = network.peer(1), a = network.peer(2)
         // The punch dials hang, and the relayed connection goes while they do.
-        let listening: Set<SocketAddress> = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
-        network.blackHoles = listening
-        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
-        network.run(until: .seconds(5)) { network in
-            network.nodes[2].swarm.connections(to: b).contains(where: \.isRelayed)
-                && !network.nodes[1].swarm.holePunch.sessions.isEmpty
-                && network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
-        }
+        var (network, circuit) = try Self.relayedPairWithHangingPunch()
+        let b = network.peer(1), a = network.peer(2)
         network.nodes[2].swarm.disconnect(b, now: network.now)
         network.settle()
         network.advance(by: .seconds(10))
@@ -174,15 +184,9 @@ import Testing
     }
 
     @Test func aPunchThatConnectsAfterThePeerClosedTheRelayedConnectionStillSucceeds() throws {
-        var (network, circuit) = try Self.relayedPair()
-        let b = network.peer(1), a = network.peer(2)
         // B's dial to A hangs; A's own punch to B is held too.
-        network.blackHoles = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
-        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
-        network.run(until: .seconds(5)) { network in
-            network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
-        }
-        _ = network.takeEvents(1)
+        var (network, _) = try Self.relayedPairWithHangingPunch()
+        let b = network.peer(1), a = network.peer(2)
         // The relayed connection ends first (as when A's side of the punch won and closed it),
         // then the held punch sockets connect.
         network.nodes[2].swarm.disconnect(b, now: network.now)
@@ -202,14 +206,8 @@ import Testing
     @Test func aDirectConnectionFromThePeerDuringAnAttemptIsTheSuccess() throws {
         var configuration = Self.clientConfiguration()
         configuration.reusesListenPortForDials = false
-        var (network, circuit) = try Self.relayedPair(configuration)
+        var (network, _) = try Self.relayedPairWithHangingPunch(configuration)
         let b = network.peer(1), a = network.peer(2)
-        network.blackHoles = [.ipv4(IPv4Address(10, 0, 0, 2), port: 4001), .ipv4(IPv4Address(10, 0, 0, 3), port: 4001)]
-        _ = network.nodes[2].swarm.dial(circuit, now: network.now)
-        network.run(until: .seconds(5)) { network in
-            network.nodes[1].swarm.holePunch.sessions.values.contains { !$0.dials.isEmpty }
-        }
-        _ = network.takeEvents(1)
         // A's SYN reaches B's listening port (from a port B is not dialing) while B's own
         // punch dials still hang: that connection is the upgrade.
         network.blackHoles = []
