@@ -14,6 +14,8 @@ final class DemoProcess: @unchecked Sendable {
 
     /// The most lines kept; a process that prints more (a very long run) loses its oldest.
     private static let maximumLines = 10_000
+    /// The longest line kept whole.
+    private static let maximumLineLength = 64 * 1024
 
     /// Starts `arguments[0]` with the rest as its arguments.
     init(_ label: String, _ arguments: [String], readsStandardError: Bool = false) throws {
@@ -48,6 +50,11 @@ final class DemoProcess: @unchecked Sendable {
         while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
             lines.append((.now, String(decoding: pending[..<newline], as: UTF8.self)))
             pending.removeSubrange(...newline)
+        }
+        if pending.count > Self.maximumLineLength {
+            // A line without an end: cut it, as a line of its own.
+            lines.append((.now, String(decoding: pending, as: UTF8.self)))
+            pending.removeAll()
         }
         if lines.count > Self.maximumLines {
             let dropped = lines.count - Self.maximumLines
